@@ -1,0 +1,29 @@
+"""The JSON API at /api/v1/: every app's router under one NinjaAPI."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from kehu import __version__
+from kehu.accounts.api import TokenAuth
+from kehu.accounts.api import router as accounts_router
+from kehu.core.api import SessionAuth, install_error_handlers
+from kehu.core.api import router as core_router
+
+api = NinjaAPI(
+    title="kehu API",
+    version=__version__,
+    description=(
+        "The kehu customer-management API. Authenticate with a personal token "
+        "(`Authorization: Bearer kehu_…`) or, from the browser, the session cookie "
+        "plus the CSRF token. Errors always look like "
+        '`{"error": {"code", "message", "fields"}}`.'
+    ),
+    auth=[TokenAuth(), SessionAuth(csrf=True)],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_error_handlers(api)
+api.add_router("/", core_router)
+api.add_router("/", accounts_router)

@@ -1,0 +1,209 @@
+"""The API's shared parts: authentication, the error shape, pagination."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie
+
+from kehu.core.access import AccessDenied
+from kehu.core.errors import default_error, error_body, validation_fields
+from kehu.core.models import ConflictError
+
+log = logging.getLogger("kehu.api")
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]]
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser's session cookie; unsafe methods also need the CSRF token."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            request.kehu_api = True  # type: ignore[attr-defined]
+            return user
+        return None
+
+
+def _respond(api: NinjaAPI, request: HttpRequest, status: int, body: dict) -> HttpResponse:
+    return api.create_response(request, body, status=status)
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    def on_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        fields: dict[str, list[str]] = {}
+        for error in exc.errors:
+            loc = [
+                str(part)
+                for part in error.get("loc", ())
+                if part not in ("body", "query", "path", "payload")
+            ]
+            fields.setdefault(".".join(loc) or "__all__", []).append(str(error.get("msg", "")))
+        code, message = default_error(422)
+        return _respond(api, request, 422, error_body(code, message, fields))
+
+    def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        code, message = default_error(422)
+        return _respond(api, request, 422, error_body(code, message, validation_fields(exc)))
+
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        code, message = default_error(exc.status_code)
+        if exc.status_code == 403 and "CSRF" in str(exc):
+            code, message = "csrf_failed", _("The CSRF token is missing or wrong. Reload the page.")
+        elif exc.status_code == 400 and "parse" in str(exc).lower():
+            code, message = "malformed_body", _("The request body is not valid JSON.")
+        elif exc.status_code not in (401, 403, 404, 405, 413, 429, 500):
+            message = str(exc) or message
+        return _respond(api, request, exc.status_code, error_body(code, message))
+
+    def on_auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        code, message = default_error(401)
+        return _respond(api, request, 401, error_body(code, message))
+
+    def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+        code, message = default_error(404)
+        return _respond(api, request, 404, error_body(code, message))
+
+    def on_conflict(request: HttpRequest, exc: ConflictError) -> HttpResponse:
+        code, message = default_error(409)
+        return _respond(api, request, 409, error_body(code, message))
+
+    def on_permission(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        code, message = (
+            default_error(401) if not request.user.is_authenticated else default_error(404)
+        )
+        status = 401 if not request.user.is_authenticated else 404
+        return _respond(api, request, status, error_body(code, message))
+
+    def on_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        log.exception("API error on %s %s", request.method, request.path)
+        code, message = default_error(500)
+        return _respond(api, request, 500, error_body(code, message))
+
+    api.add_exception_handler(Exception, on_error)
+    api.add_exception_handler(NinjaValidationError, on_validation)
+    api.add_exception_handler(DjangoValidationError, on_django_validation)
+    api.add_exception_handler(AuthenticationError, on_auth)
+    api.add_exception_handler(HttpError, on_http_error)
+    api.add_exception_handler(Http404, on_not_found)
+    api.add_exception_handler(ConflictError, on_conflict)
+    api.add_exception_handler(PermissionDenied, on_permission)
+    api.add_exception_handler(AccessDenied, on_not_found)
+
+
+class Page(Schema):
+    """Pagination facts that come with every list."""
+
+    count: int
+    limit: int
+    offset: int
+
+
+# --- The kernel's own endpoints ------------------------------------------------------
+
+from datetime import date, datetime  # noqa: E402
+
+from django.db import connection  # noqa: E402
+from ninja import Query, Router  # noqa: E402
+
+from kehu import __version__  # noqa: E402
+from kehu.core import selectors  # noqa: E402
+from kehu.core.access import require  # noqa: E402
+from kehu.core.permissions import PUBLIC, Perm  # noqa: E402
+
+router = Router(tags=["core"])
+
+
+class HealthOut(Schema):
+    status: str
+    database: str
+    version: str
+
+
+@router.get("/health", auth=None, response={200: HealthOut, 503: HealthOut}, summary="Health check")
+@require(PUBLIC)
+def health(request: HttpRequest) -> Any:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return 200, {"status": "ok", "database": "ok", "version": __version__}
+    except Exception:
+        log.exception("health check: database unreachable")
+        return 503, {"status": "error", "database": "unreachable", "version": __version__}
+
+
+class AuditEventOut(Schema):
+    id: int
+    created_at: datetime
+    actor_id: int | None
+    actor_label: str
+    action: str
+    object_type: str
+    object_id: str
+    object_label: str
+    changes: dict
+    row_count: int | None
+    ip: str | None
+    user_agent: str
+    seq: int | None
+    hash: str
+
+
+class AuditPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[AuditEventOut]
+
+
+@router.get(
+    "/audit-events",
+    response={200: AuditPage, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Browse the audit log",
+)
+@require(Perm.VIEW_AUDIT)
+def audit_events(
+    request: HttpRequest,
+    action: str = Query("", max_length=64),
+    actor: str = Query("", max_length=100),
+    object_type: str = Query("", max_length=64),
+    object_id: str = Query("", max_length=64),
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> Any:
+    events = selectors.audit_event_list(
+        actor=request.user,
+        action=action,
+        actor_name=actor,
+        object_type=object_type,
+        object_id=object_id,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    return {
+        "count": events.count(),
+        "limit": limit,
+        "offset": offset,
+        "items": list(events[offset : offset + limit]),
+    }

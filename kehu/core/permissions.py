@@ -1,0 +1,26 @@
+"""The catalogue of permissions a role can carry. Apps add theirs here as they land."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Perm(models.TextChoices):
+    VIEW_USERS = "accounts.view_users", _("See colleagues, teams and departments")
+    MANAGE_USERS = "accounts.manage_users", _("Manage users, departments, teams and roles")
+    VIEW_AUDIT = "audit.view", _("Browse the audit log")
+
+
+class Scope(models.TextChoices):
+    """How much data a role sees."""
+
+    OWN = "own", _("Own records")
+    TEAM = "team", _("Team's records")
+    DEPARTMENT = "department", _("Department's records")
+    ALL = "all", _("All records")
+
+
+# Marks a view as open to anyone (the login page) or to any signed-in user.
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"

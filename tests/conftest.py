@@ -1,0 +1,74 @@
+"""Shared fixtures: the cast (admin, owner, teammate, outsider, auditor) and clients."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tests import factories
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+@pytest.fixture
+def team_a(db):
+    return factories.team("华东销售一组", "sales")
+
+
+@pytest.fixture
+def team_b(db):
+    return factories.team("客服热线组", "service")
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.user("admin1", role_code="administrator", name="管理员")
+
+
+@pytest.fixture
+def owner(team_a):
+    return factories.user("owner", role_code="sales", team_obj=team_a, name="张三")
+
+
+@pytest.fixture
+def teammate(team_a):
+    return factories.user("teammate", role_code="sales", team_obj=team_a, name="李娜")
+
+
+@pytest.fixture
+def outsider(team_b):
+    return factories.user("outsider", role_code="member", team_obj=team_b, name="王五")
+
+
+@pytest.fixture
+def auditor(db):
+    return factories.user("auditor1", role_code="auditor", name="审计员")
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user, backend="kehu.accounts.backends.KehuBackend")
+    return client
+
+
+@pytest.fixture
+def admin_client_(admin_user) -> Client:
+    return signed_in(admin_user)
+
+
+def token_client(user) -> Client:
+    _token, secret = factories.api_token(user)
+    return Client(headers={"Authorization": f"Bearer {secret}"})
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def chromium_path() -> str | None:
+    candidate = os.environ.get("KEHU_CHROMIUM") or "/usr/bin/chromium"
+    return candidate if shutil.which(candidate) or os.path.exists(candidate) else None
