@@ -1,12 +1,10 @@
 """API endpoints for accounts: the signed-in user, users, organisation, roles, tokens."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.security import HttpBearer
 
 from kehu.accounts import selectors, services
@@ -28,12 +26,10 @@ from kehu.accounts.schemas import (
     UserPatch,
 )
 from kehu.core.access import require
-from kehu.core.api import ErrorOut
+from kehu.core.api import ERRORS, WRITE_ERRORS
 from kehu.core.permissions import AUTHENTICATED, Perm
 
 router = Router(tags=["accounts"])
-ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: ErrorOut}
 
 
 class TokenAuth(HttpBearer):
@@ -93,9 +89,8 @@ def get_user(request: HttpRequest, user_id: int) -> Any:
 def create_user(request: HttpRequest, payload: UserIn) -> Any:
     data = _resolve_org(payload.dict())
     username, password = data.pop("username"), data.pop("password")
-    return 201, services.user_create(
-        actor=request.user, username=username, password=password, **data
-    )
+    user = services.user_create(actor=request.user, username=username, password=password, **data)
+    return Status(201, user)
 
 
 @router.patch("/users/{user_id}", response={200: UserOut, **WRITE_ERRORS}, summary="Change a user")
@@ -138,7 +133,7 @@ def list_departments(request: HttpRequest) -> Any:
 )
 @require(Perm.MANAGE_USERS)
 def create_department(request: HttpRequest, payload: DepartmentIn) -> Any:
-    return 201, services.department_save(actor=request.user, **payload.dict())
+    return Status(201, services.department_save(actor=request.user, **payload.dict()))
 
 
 @router.patch(
@@ -168,7 +163,7 @@ def create_team(request: HttpRequest, payload: TeamIn) -> Any:
     data = payload.dict()
     data["department"] = _fk(Department, data.pop("department_id"))
     data["leader"] = _fk(User, data.pop("leader_id"))
-    return 201, services.team_save(actor=request.user, **data)
+    return Status(201, services.team_save(actor=request.user, **data))
 
 
 @router.patch("/teams/{team_id}", response={200: TeamOut, **WRITE_ERRORS}, summary="Change a team")
@@ -203,17 +198,19 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Any:
         actor=request.user, user=request.user, name=payload.name, days=payload.days
     )
     token.token = secret  # type: ignore[attr-defined]
-    return 201, token
+    return Status(201, token)
 
 
-@router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, summary="Revoke an API token")
+@router.delete(
+    "/tokens/{token_id}", response={204: None, **WRITE_ERRORS}, summary="Revoke an API token"
+)
 @require(AUTHENTICATED)
 def revoke_token(request: HttpRequest, token_id: int) -> Any:
     token = get_object_or_404(
         selectors.token_list(actor=request.user, user=request.user), pk=token_id
     )
     services.token_revoke(actor=request.user, token=token)
-    return 204, None
+    return Status(204, None)
 
 
 __all__ = ["ApiToken", "TokenAuth", "router"]

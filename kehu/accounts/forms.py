@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from django import forms
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.accounts.models import Department, Role, Team, User
 from kehu.core.forms import StyledForm
 from kehu.core.permissions import Perm, Scope
+from kehu.core.timezones import TIME_ZONES
 
 COMMON_TIME_ZONES = [
     "Asia/Shanghai",
@@ -31,7 +31,7 @@ COMMON_TIME_ZONES = [
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
-    return [("", _("Company default"))] + [(tz, tz) for tz in COMMON_TIME_ZONES]
+    return [("", _("Company default"))] + [(tz, tz) for tz in TIME_ZONES]
 
 
 def language_choices() -> list[tuple[str, Any]]:
@@ -172,11 +172,3 @@ class RoleForm(StyledForm):
         widget=forms.CheckboxSelectMultiple,
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-
-def valid_time_zone(name: str) -> bool:
-    try:
-        zoneinfo.ZoneInfo(name)
-        return True
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False

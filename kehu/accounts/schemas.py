@@ -1,10 +1,34 @@
-"""API shapes for accounts."""
+"""API shapes for accounts.
 
-from __future__ import annotations
+Input shapes are strict: a field that may be left out of a PATCH is not thereby nullable,
+and the patterns say what the services accept, so a schema-valid request is a valid one.
+"""
 
 from datetime import datetime
+from typing import Literal
 
 from ninja import Field, Schema
+
+from kehu.core.api import JsonInt, StrictSchema
+from kehu.core.timezones import TIME_ZONES
+
+Language = Literal["", "zh-hans", "zh-hant", "en"]
+TimeZone = Literal[("", *TIME_ZONES)]  # type: ignore[valid-type]
+CODE = r"^[-a-zA-Z0-9_]+$"
+USERNAME = r"^[A-Za-z0-9._-]+$"
+# What Django's email validator accepts, in the shape a schema can say (or empty).
+EMAIL = (
+    r"^([A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@"
+    r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})?$"
+)
+MOBILE = r"^(\+?[0-9]{7,15})?$"
+# Django's validators also refuse common and all-digit passwords: at least one non-digit.
+PASSWORD = r"^[0-9]*[^0-9][\s\S]*$"  # noqa: S105  (a pattern, not a password)
+
+
+def _opt(**kwargs):
+    """A PATCH field: may be omitted, may not be null."""
+    return Field(None, **kwargs)
 
 
 class DepartmentOut(Schema):
@@ -18,8 +42,8 @@ class DepartmentOut(Schema):
     version: int
 
 
-class DepartmentIn(Schema):
-    code: str = Field(..., min_length=1, max_length=40, pattern=r"^[-a-zA-Z0-9_]+$")
+class DepartmentIn(StrictSchema):
+    code: str = Field(..., min_length=1, max_length=40, pattern=CODE)
     name_en: str = Field(..., min_length=1, max_length=100)
     name_zh_hans: str = Field(..., min_length=1, max_length=100)
     name_zh_hant: str = Field(..., min_length=1, max_length=100)
@@ -27,13 +51,13 @@ class DepartmentIn(Schema):
     is_active: bool = True
 
 
-class DepartmentPatch(Schema):
-    version: int
-    name_en: str | None = Field(None, min_length=1, max_length=100)
-    name_zh_hans: str | None = Field(None, min_length=1, max_length=100)
-    name_zh_hant: str | None = Field(None, min_length=1, max_length=100)
-    description: str | None = Field(None, max_length=2000)
-    is_active: bool | None = None
+class DepartmentPatch(StrictSchema):
+    version: JsonInt = Field(..., ge=1)
+    name_en: str = _opt(min_length=1, max_length=100)
+    name_zh_hans: str = _opt(min_length=1, max_length=100)
+    name_zh_hant: str = _opt(min_length=1, max_length=100)
+    description: str = _opt(max_length=2000)
+    is_active: bool = _opt()
 
 
 class TeamOut(Schema):
@@ -45,18 +69,18 @@ class TeamOut(Schema):
     version: int
 
 
-class TeamIn(Schema):
+class TeamIn(StrictSchema):
     name: str = Field(..., min_length=1, max_length=100)
-    department_id: int
-    leader_id: int | None = None
+    department_id: JsonInt
+    leader_id: JsonInt | None = None
 
 
-class TeamPatch(Schema):
-    version: int
-    name: str | None = Field(None, min_length=1, max_length=100)
-    department_id: int | None = None
-    leader_id: int | None = None
-    is_active: bool | None = None
+class TeamPatch(StrictSchema):
+    version: JsonInt = Field(..., ge=1)
+    name: str = _opt(min_length=1, max_length=100)
+    department_id: JsonInt = _opt()
+    leader_id: JsonInt | None = None
+    is_active: bool = _opt()
 
 
 class RoleOut(Schema):
@@ -85,29 +109,29 @@ class UserOut(Schema):
     version: int
 
 
-class UserIn(Schema):
-    username: str = Field(..., min_length=2, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    password: str | None = Field(None, min_length=1, max_length=128)
+class UserIn(StrictSchema):
+    username: str = Field(..., min_length=2, max_length=64, pattern=USERNAME)
+    password: str | None = Field(None, min_length=10, max_length=128, pattern=PASSWORD)
     name: str = Field("", max_length=100)
-    email: str = Field("", max_length=254)
-    mobile: str = Field("", max_length=20)
-    department_id: int | None = None
-    team_id: int | None = None
-    role_id: int | None = None
-    language: str = Field("", max_length=10)
-    time_zone: str = Field("", max_length=64)
+    email: str = Field("", max_length=254, pattern=EMAIL)
+    mobile: str = Field("", max_length=16, pattern=MOBILE)
+    department_id: JsonInt | None = None
+    team_id: JsonInt | None = None
+    role_id: JsonInt | None = None
+    language: Language = ""
+    time_zone: TimeZone = ""
 
 
-class UserPatch(Schema):
-    version: int
-    name: str | None = Field(None, max_length=100)
-    email: str | None = Field(None, max_length=254)
-    mobile: str | None = Field(None, max_length=20)
-    department_id: int | None = None
-    team_id: int | None = None
-    role_id: int | None = None
-    language: str | None = Field(None, max_length=10)
-    time_zone: str | None = Field(None, max_length=64)
+class UserPatch(StrictSchema):
+    version: JsonInt = Field(..., ge=1)
+    name: str = _opt(max_length=100)
+    email: str = _opt(max_length=254, pattern=EMAIL)
+    mobile: str = _opt(max_length=16, pattern=MOBILE)
+    department_id: JsonInt | None = None
+    team_id: JsonInt | None = None
+    role_id: JsonInt | None = None
+    language: Language = _opt()
+    time_zone: TimeZone = _opt()
 
 
 class UserPage(Schema):
@@ -127,9 +151,9 @@ class TokenOut(Schema):
     revoked_at: datetime | None
 
 
-class TokenIn(Schema):
+class TokenIn(StrictSchema):
     name: str = Field(..., min_length=1, max_length=100)
-    days: int = Field(365, ge=0, le=3650)
+    days: JsonInt = Field(365, ge=0, le=3650)
 
 
 class TokenCreated(TokenOut):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-import zoneinfo
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -27,9 +27,10 @@ from kehu.accounts.backends import normalise_mobile
 from kehu.accounts.models import ApiToken, Department, LoginThrottle, Role, Team, User
 from kehu.core.access import AccessDenied, has_perm
 from kehu.core.audit import audit_record, diff
-from kehu.core.models import ConflictError
+from kehu.core.models import ConflictError, RuleViolation
 from kehu.core.permissions import Perm, Scope
 from kehu.core.request_context import current_request_info
+from kehu.core.timezones import TIME_ZONES
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._-]{2,64}$")
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
@@ -109,41 +110,45 @@ USER_FIELDS = ("name", "email", "mobile", "department", "team", "role", "languag
 
 
 def _clean_user_fields(fields: dict[str, Any], *, instance: User | None = None) -> dict[str, Any]:
+    """Normalise and check profile fields. Bad values raise ValidationError; values that
+    are fine but clash with another user (a taken email) raise RuleViolation."""
     errors: dict[str, str] = {}
+    clashes: dict[str, str] = {}
     clean = dict(fields)
+    others = User.objects.exclude(pk=instance.pk) if instance is not None else User.objects.all()
     if "email" in clean:
         clean["email"] = (clean["email"] or "").strip().lower()
-        if clean["email"]:
-            taken = User.objects.filter(email__iexact=clean["email"])
-            if instance is not None:
-                taken = taken.exclude(pk=instance.pk)
-            if taken.exists():
-                errors["email"] = _("Another user already has this email address.")
+        try:
+            if clean["email"]:
+                validate_email(clean["email"])
+        except ValidationError:
+            errors["email"] = _("Enter a valid email address.")
+        if (
+            clean["email"]
+            and "email" not in errors
+            and others.filter(email__iexact=clean["email"]).exists()
+        ):
+            clashes["email"] = _("Another user already has this email address.")
     if "mobile" in clean:
         raw = (clean["mobile"] or "").strip()
         clean["mobile"] = normalise_mobile(raw) if raw else ""
         if raw and not (7 <= len(clean["mobile"]) <= 15):
             errors["mobile"] = _("Enter a valid mobile number.")
-        elif clean["mobile"]:
-            taken = User.objects.filter(mobile=clean["mobile"])
-            if instance is not None:
-                taken = taken.exclude(pk=instance.pk)
-            if taken.exists():
-                errors["mobile"] = _("Another user already has this mobile number.")
+        elif clean["mobile"] and others.filter(mobile=clean["mobile"]).exists():
+            clashes["mobile"] = _("Another user already has this mobile number.")
     if clean.get("language") and clean["language"] not in LANGUAGE_CODES:
         errors["language"] = _("Unknown language.")
-    if clean.get("time_zone"):
-        try:
-            zoneinfo.ZoneInfo(clean["time_zone"])
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            errors["time_zone"] = _("Unknown time zone.")
+    if clean.get("time_zone") and clean["time_zone"] not in TIME_ZONES:
+        errors["time_zone"] = _("Unknown time zone.")
     team, department = clean.get("team"), clean.get("department")
     if team is not None and department is None and "department" in clean:
         clean["department"] = team.department
     elif team is not None and department is not None and team.department_id != department.pk:
-        errors["team"] = _("This team belongs to another department.")
+        clashes["team"] = _("This team belongs to another department.")
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError({**clashes, **errors})
+    if clashes:
+        raise RuleViolation(clashes)
     return clean
 
 
@@ -157,7 +162,7 @@ def user_create(*, actor: Any, username: str, password: str | None = None, **fie
             {"username": _("Use 2–64 letters, digits, dots, hyphens or underscores.")}
         )
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": _("This username is taken.")})
+        raise RuleViolation({"username": _("This username is taken.")})
     unknown = set(fields) - set(USER_FIELDS) - {"is_superuser", "is_staff"}
     if unknown:
         raise TypeError(f"Unknown user fields: {sorted(unknown)}")
@@ -180,7 +185,7 @@ def user_create(*, actor: Any, username: str, password: str | None = None, **fie
                 ),
             )
     except IntegrityError:
-        raise ValidationError({"username": _("This username is taken.")}) from None
+        raise RuleViolation({"username": _("This username is taken.")}) from None
     return user
 
 
@@ -212,7 +217,7 @@ def user_set_active(*, actor: Any, user: User, is_active: bool) -> User:
     """Enable or disable a user. Disabling ends every session and revokes every token."""
     _require(actor, Perm.MANAGE_USERS)
     if user.pk == actor.pk and not is_active:
-        raise ValidationError(_("You cannot disable your own account."))
+        raise RuleViolation(_("You cannot disable your own account."), code="rule")
     with transaction.atomic():
         user.is_active = is_active
         update = {"is_active": is_active, "version": F("version") + 1}
@@ -265,6 +270,10 @@ def _save_with_version(obj: Any, expected_version: int | None, fields: dict[str,
     before = {name: getattr(obj, name + "_id", getattr(obj, name, None)) for name in fields}
     for name, value in fields.items():
         setattr(obj, name, value)
+    try:
+        obj.validate_unique()
+    except ValidationError as exc:
+        raise RuleViolation(exc.message_dict) from None
     if obj.pk is None:
         obj.full_clean()
         obj.save()

@@ -1,22 +1,27 @@
 """The API's shared parts: authentication, the error shape, pagination."""
 
-from __future__ import annotations
-
 import logging
-from typing import Any
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie
+from pydantic import BeforeValidator, ConfigDict
 
-from kehu.core.access import AccessDenied
+from kehu import __version__
+from kehu.core import selectors
+from kehu.core.access import AccessDenied, require
 from kehu.core.errors import default_error, error_body, validation_fields
-from kehu.core.models import ConflictError
+from kehu.core.models import ConflictError, RuleViolation
+from kehu.core.permissions import PUBLIC, Perm
 
 log = logging.getLogger("kehu.api")
 
@@ -35,6 +40,14 @@ class SessionAuth(APIKeyCookie):
     """The browser's session cookie; unsafe methods also need the CSRF token."""
 
     param_name = "sessionid"
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # Only a request that really rides on a signed-in session needs the CSRF check;
+        # anything else is simply not authenticated by this scheme (401, not 403).
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = getattr(request, "user", None)
@@ -83,6 +96,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
         code, message = default_error(404)
         return _respond(api, request, 404, error_body(code, message))
 
+    def on_rule_violation(request: HttpRequest, exc: RuleViolation) -> HttpResponse:
+        fields = validation_fields(exc)
+        message = " ".join(m for msgs in fields.values() for m in msgs)
+        return _respond(api, request, 409, error_body(exc.code, message, fields))
+
     def on_conflict(request: HttpRequest, exc: ConflictError) -> HttpResponse:
         code, message = default_error(409)
         return _respond(api, request, 409, error_body(code, message))
@@ -106,8 +124,40 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(Http404, on_not_found)
     api.add_exception_handler(ConflictError, on_conflict)
+    api.add_exception_handler(RuleViolation, on_rule_violation)
     api.add_exception_handler(PermissionDenied, on_permission)
     api.add_exception_handler(AccessDenied, on_not_found)
+
+
+class StrictSchema(Schema):
+    """Input shapes: no silent coercion (0 is not false, "1" is not 1)."""
+
+    model_config = ConfigDict(strict=True)
+
+
+def _json_integer(value: Any) -> Any:
+    # JSON has one number type: 7.0 is the integer 7; true and "7" are not integers.
+    if isinstance(value, bool | str):
+        raise ValueError("Input should be a valid integer")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+        raise ValueError("Input should be a date in the form YYYY-MM-DD")
+    return value
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+# Every operation documents the error statuses it can answer with.
+ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 413, 422)}
+WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: ErrorOut}
 
 
 class Page(Schema):
@@ -120,15 +170,6 @@ class Page(Schema):
 
 # --- The kernel's own endpoints ------------------------------------------------------
 
-from datetime import date, datetime  # noqa: E402
-
-from django.db import connection  # noqa: E402
-from ninja import Query, Router  # noqa: E402
-
-from kehu import __version__  # noqa: E402
-from kehu.core import selectors  # noqa: E402
-from kehu.core.access import require  # noqa: E402
-from kehu.core.permissions import PUBLIC, Perm  # noqa: E402
 
 router = Router(tags=["core"])
 
@@ -145,10 +186,10 @@ def health(request: HttpRequest) -> Any:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        return 200, {"status": "ok", "database": "ok", "version": __version__}
+        return Status(200, {"status": "ok", "database": "ok", "version": __version__})
     except Exception:
         log.exception("health check: database unreachable")
-        return 503, {"status": "error", "database": "unreachable", "version": __version__}
+        return Status(503, {"status": "error", "database": "unreachable", "version": __version__})
 
 
 class AuditEventOut(Schema):
@@ -177,7 +218,7 @@ class AuditPage(Schema):
 
 @router.get(
     "/audit-events",
-    response={200: AuditPage, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: AuditPage, **ERRORS},
     summary="Browse the audit log",
 )
 @require(Perm.VIEW_AUDIT)
@@ -187,8 +228,8 @@ def audit_events(
     actor: str = Query("", max_length=100),
     object_type: str = Query("", max_length=64),
     object_id: str = Query("", max_length=64),
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: IsoDate | None = None,
+    date_to: IsoDate | None = None,
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0, le=1_000_000),
 ) -> Any:

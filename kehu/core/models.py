@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
@@ -20,6 +21,17 @@ class ConflictError(Exception):
         super().__init__(
             str(_("Someone else changed this record — reload it and apply your change again."))
         )
+
+
+class RuleViolation(ValidationError):
+    """A valid request that the current state forbids (a taken name, disabling yourself).
+
+    Pages show it like any validation error; the API answers 409 with ``code``.
+    """
+
+    def __init__(self, message: Any, code: str = "duplicate") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class TimeStampedModel(models.Model):
