@@ -61,8 +61,10 @@ def _throttle_keys(identifier: str) -> list[str]:
 
 def _locked_until(keys: list[str]) -> Any:
     now = timezone.now()
-    rows = LoginThrottle.objects.filter(key__in=keys, locked_until__gt=now)
-    return max((row.locked_until for row in rows), default=None)
+    times = LoginThrottle.objects.filter(key__in=keys, locked_until__gt=now).values_list(
+        "locked_until", flat=True
+    )
+    return max((t for t in times if t is not None), default=None)
 
 
 def sign_in(*, request: Any, identifier: str, password: str) -> SignInResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -50,6 +51,14 @@ def _error_page(request: HttpRequest, status: int) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):
+        from django.conf import settings
+
+        from kehu.core.middleware import too_large_message
+
+        return error_response(
+            request, 413, "too_large", too_large_message(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        )
     return _error_page(request, 400)
 
 
