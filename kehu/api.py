@@ -21,7 +21,7 @@ api = NinjaAPI(
     ),
     auth=[TokenAuth(), SessionAuth(csrf=True)],
     urls_namespace="api",
-    docs_url="/docs",
+    docs_url=None,  # ninja's Swagger page loads from a CDN, which kehu's CSP forbids
     openapi_url="/openapi.json",
 )
 install_error_handlers(api)

@@ -242,7 +242,19 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_system_checks() -> None:
+    """Refuse to start on a failing system check (e.g. a view that declares no permission)."""
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", fail_level="ERROR")
+    except SystemCheckError as exc:
+        fail(str(exc).strip().splitlines()[-1] if str(exc).strip() else "system check failed", 1)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
+    run_system_checks()
     from django_tasks_db.management.commands.db_worker import Worker
 
     from kehu.core.scheduler import SchedulerThread
@@ -273,8 +285,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run gunicorn (and, with --with-worker, one background worker beside it)."""
-    from django.conf import settings
-
+    run_system_checks()
     worker = None
     if args.with_worker:
         worker = subprocess.Popen([sys.executable, "-m", "kehu", "worker"])
@@ -293,8 +304,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "-",
         "--timeout",
         "60",
-        "--forwarded-allow-ips",
-        ",".join(getattr(settings, "KEHU_TRUSTED_PROXIES", [])) or "127.0.0.1",
     ]
     server = subprocess.Popen(command)
 
@@ -328,9 +337,6 @@ def build_parser() -> Parser:
     parser = Parser(
         prog="kehu",
         description=_("kehu (客户): customer management for small and mid-sized companies."),
-    )
-    parser.add_argument(
-        "-v", "--verbosity", type=int, default=1, choices=[0, 1, 2, 3], help=_("How much to print.")
     )
     sub = parser.add_subparsers(
         dest="command", required=True, metavar=_("COMMAND"), parser_class=Parser
@@ -469,7 +475,12 @@ def build_parser() -> Parser:
     )
     c.add_argument("username", help=_("Username."))
     c.add_argument("--name", default="cli", help=_("Token name."))
-    c.add_argument("--days", type=int, default=365, help=_("Days until it expires (0: never)."))
+    c.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help=_("Days until it expires (0: never; default: KEHU_TOKEN_DEFAULT_DAYS)."),
+    )
     c.set_defaults(func=cmd_token_create)
 
     p = sub.add_parser(

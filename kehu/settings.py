@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kehu.core.middleware.BodySizeLimitMiddleware",
     "kehu.core.middleware.RequestContextMiddleware",
+    "kehu.core.middleware.ApiErrorShapeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -144,15 +145,20 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 KEHU_LOGIN_MAX_FAILURES = env_int("KEHU_LOGIN_MAX_FAILURES", 5)
 KEHU_LOGIN_LOCKOUT_MINUTES = env_int("KEHU_LOGIN_LOCKOUT_MINUTES", 15)
 KEHU_TOKEN_DEFAULT_DAYS = env_int("KEHU_TOKEN_DEFAULT_DAYS", 365)
-# Believe X-Forwarded-For only when a trusted proxy sets it (docs/deployment.md).
-KEHU_TRUST_X_FORWARDED_FOR = env_bool("KEHU_TRUST_X_FORWARDED_FOR", False)
+# How many reverse proxies that append to X-Forwarded-For stand in front of kehu. The
+# client's address is the entry that the outermost trusted proxy added; entries further
+# left were written by the client and are ignored. 0: use the TCP peer's address.
+KEHU_PROXY_COUNT = env_int("KEHU_PROXY_COUNT", 0)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -5,9 +5,11 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
+from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from kehu.accounts import selectors, services
+from kehu.accounts.middleware import apply_preferences
 from kehu.accounts.models import ApiToken, Department, Role, Team, User
 from kehu.accounts.schemas import (
     DepartmentIn,
@@ -40,18 +42,25 @@ class TokenAuth(HttpBearer):
         if user is not None:
             request.user = user
             request.kehu_api = True  # type: ignore[attr-defined]
+            apply_preferences(request, user)  # the middleware ran before the token was read
         return user
 
 
-def _fk(model: Any, pk: int | None) -> Any:
-    return get_object_or_404(model, pk=pk) if pk is not None else None
+def _fk(model: Any, pk: int | None, field: str) -> Any:
+    """The row a body field points to; an unknown id is a 404 that names the field."""
+    if pk is None:
+        return None
+    obj = model.objects.filter(pk=pk).first()
+    if obj is None:
+        raise HttpError(404, field)
+    return obj
 
 
 def _resolve_org(payload: dict[str, Any]) -> dict[str, Any]:
     for name, model in (("department", Department), ("team", Team), ("role", Role)):
         key = name + "_id"
         if key in payload:
-            payload[name] = _fk(model, payload.pop(key))
+            payload[name] = _fk(model, payload.pop(key), key)
     return payload
 
 
@@ -161,8 +170,8 @@ def list_teams(request: HttpRequest) -> Any:
 @require(Perm.MANAGE_USERS)
 def create_team(request: HttpRequest, payload: TeamIn) -> Any:
     data = payload.dict()
-    data["department"] = _fk(Department, data.pop("department_id"))
-    data["leader"] = _fk(User, data.pop("leader_id"))
+    data["department"] = _fk(Department, data.pop("department_id"), "department_id")
+    data["leader"] = _fk(User, data.pop("leader_id"), "leader_id")
     return Status(201, services.team_save(actor=request.user, **data))
 
 
@@ -173,9 +182,9 @@ def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> Any:
     data = payload.dict(exclude_unset=True)
     version = data.pop("version")
     if "department_id" in data:
-        data["department"] = _fk(Department, data.pop("department_id"))
+        data["department"] = _fk(Department, data.pop("department_id"), "department_id")
     if "leader_id" in data:
-        data["leader"] = _fk(User, data.pop("leader_id"))
+        data["leader"] = _fk(User, data.pop("leader_id"), "leader_id")
     return services.team_save(actor=request.user, team=team, expected_version=version, **data)
 
 

@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from kehu.accounts import home, schedules  # noqa: F401  (home figures, periodic jobs)
+        from kehu.accounts import home, navigation, schedules  # noqa: F401  (registrations)

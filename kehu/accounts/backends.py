@@ -28,7 +28,7 @@ def find_user(identifier: str) -> User | None:
     identifier = (identifier or "").strip()
     if not identifier:
         return None
-    condition = Q(username=identifier)
+    condition = Q(username__iexact=identifier)
     if "@" in identifier:
         condition |= Q(email__iexact=identifier)
     mobile = normalise_mobile(identifier)

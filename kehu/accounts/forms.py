@@ -13,22 +13,6 @@ from kehu.core.forms import StyledForm
 from kehu.core.permissions import Perm, Scope
 from kehu.core.timezones import TIME_ZONES
 
-COMMON_TIME_ZONES = [
-    "Asia/Shanghai",
-    "Asia/Hong_Kong",
-    "Asia/Taipei",
-    "Asia/Macau",
-    "Asia/Singapore",
-    "Asia/Tokyo",
-    "Asia/Seoul",
-    "Europe/London",
-    "Europe/Berlin",
-    "America/New_York",
-    "America/Los_Angeles",
-    "Australia/Sydney",
-    "UTC",
-]
-
 
 def time_zone_choices() -> list[tuple[str, str]]:
     return [("", _("Company default"))] + [(tz, tz) for tz in TIME_ZONES]
@@ -96,7 +80,10 @@ class PreferencesForm(StyledForm):
 class TokenForm(StyledForm):
     name = forms.CharField(label=_("Token name"), max_length=100)
     days = forms.IntegerField(
-        label=_("Valid for (days, 0 = no expiry)"), min_value=0, max_value=3650, initial=365
+        label=_("Valid for (days, 0 = no expiry)"),
+        min_value=0,
+        max_value=3650,
+        initial=settings.KEHU_TOKEN_DEFAULT_DAYS,
     )
 
 
@@ -127,6 +114,7 @@ class UserForm(StyledForm):
         super().__init__(*args, **kwargs)
         if editing:
             self.fields["username"].disabled = True
+            self.fields["version"].required = True
             del self.fields["password"]
         else:
             del self.fields["version"]

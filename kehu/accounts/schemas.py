@@ -153,7 +153,12 @@ class TokenOut(Schema):
 
 class TokenIn(StrictSchema):
     name: str = Field(..., min_length=1, max_length=100)
-    days: JsonInt = Field(365, ge=0, le=3650)
+    days: JsonInt | None = Field(
+        None,
+        ge=0,
+        le=3650,
+        description="Days until it expires; 0: never; omitted: the server default.",
+    )
 
 
 class TokenCreated(TokenOut):

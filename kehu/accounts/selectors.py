@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from kehu.accounts.models import ApiToken, Department, Role, Team, User
 from kehu.core.access import has_perm, scoped
@@ -73,5 +74,9 @@ def home_counts(*, actor: Any) -> dict[str, int]:
         counts["active_users"] = visible.filter(is_active=True).count()
         counts["teams"] = team_list(actor=actor).filter(is_active=True).count()
         counts["departments"] = department_list(actor=actor).filter(is_active=True).count()
-    counts["my_tokens"] = ApiToken.objects.filter(user=actor, revoked_at__isnull=True).count()
+    counts["my_tokens"] = (
+        ApiToken.objects.filter(user=actor, revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .count()
+    )
     return counts

@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts.backends import normalise_mobile
+from kehu.accounts.backends import find_user, normalise_mobile
 from kehu.accounts.models import ApiToken, Department, LoginThrottle, Role, Team, User
 from kehu.core.access import AccessDenied, has_perm
 from kehu.core.audit import audit_record, diff
@@ -52,7 +52,10 @@ class SignInResult:
 
 
 def _throttle_keys(identifier: str) -> list[str]:
-    keys = ["id:" + identifier.strip().lower()[:190]]
+    # Per account when the identifier names one (username, email and mobile share a
+    # lock), otherwise per typed identifier; plus a wider per-address limit.
+    user = find_user(identifier)
+    keys = [f"user:{user.pk}" if user is not None else "id:" + identifier.strip().lower()[:190]]
     ip = current_request_info().ip
     if ip:
         keys.append("ip:" + ip)
@@ -142,15 +145,19 @@ def _clean_user_fields(fields: dict[str, Any], *, instance: User | None = None) 
         errors["language"] = _("Unknown language.")
     if clean.get("time_zone") and clean["time_zone"] not in TIME_ZONES:
         errors["time_zone"] = _("Unknown time zone.")
-    team, department = clean.get("team"), clean.get("department")
-    if team is not None and department is None and "department" in clean:
-        clean["department"] = team.department
-    elif team is not None and department is not None and team.department_id != department.pk:
-        clashes["team"] = _("This team belongs to another department.")
     if errors:
         raise ValidationError({**clashes, **errors})
     if clashes:
         raise RuleViolation(clashes)
+    team = clean.get("team")
+    if team is not None:
+        # A team lies in one department: the user's department follows the team.
+        department = clean.get("department")
+        if department is not None and department.pk != team.department_id:
+            raise RuleViolation(
+                {"team": _("This team belongs to another department.")}, code="rule"
+            )
+        clean["department"] = team.department
     return clean
 
 
@@ -200,18 +207,20 @@ def user_update(*, actor: Any, user: User, expected_version: int, **fields: Any)
         raise TypeError(f"Unknown user fields: {sorted(unknown)}")
     clean = _clean_user_fields(fields, instance=user)
     before = {f: getattr(user, f) for f in clean}
-    for name, value in clean.items():
-        setattr(user, name, value)
+    changes = diff(before, clean)
     with transaction.atomic():
-        changed = User.objects.filter(pk=user.pk, version=expected_version).update(
-            version=F("version") + 1, **clean
-        )
-        if changed != 1:
+        current = User.objects.filter(pk=user.pk, version=expected_version)
+        if not changes:
+            # Nothing changes: check the version, but do not bump it (no false conflicts).
+            if not current.exists():
+                raise ConflictError(user)
+            return user
+        if current.update(version=F("version") + 1, **clean) != 1:
             raise ConflictError(user)
+        for name, value in clean.items():
+            setattr(user, name, value)
         user.version = expected_version + 1
-        changes = diff(before, clean)
-        if changes:
-            audit_record(actor=actor, action="user.update", obj=user, changes=changes)
+        audit_record(actor=actor, action="user.update", obj=user, changes=changes)
     return user
 
 
@@ -367,7 +376,7 @@ def token_create(
         _require(actor, Perm.MANAGE_USERS)
     if not user.is_active:
         raise ValidationError(_("This user is disabled."))
-    days = settings.KEHU_TOKEN_DEFAULT_DAYS if days is None else days
+    days = settings.KEHU_TOKEN_DEFAULT_DAYS if days is None else days  # 0: no expiry
     if days < 0 or days > 3650:
         raise ValidationError({"days": _("A token lives between 0 and 3650 days (0: no expiry).")})
     prefix, secret = ApiToken.new_secret()

@@ -56,6 +56,18 @@ def _form_page(
     )
 
 
+def _remember_language(request: HttpRequest, response: HttpResponse, language: str) -> HttpResponse:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=request.is_secure(),
+        httponly=False,
+    )
+    return response
+
+
 def _conflict_message() -> str:
     return _("Someone else changed this record — reload it and apply your change again.")
 
@@ -81,14 +93,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if result.user is not None:
             login(request, result.user, backend="kehu.accounts.backends.KehuBackend")
             if result.user.language:
-                response = redirect(next_url)
-                response.set_cookie(
-                    settings.LANGUAGE_COOKIE_NAME,
-                    result.user.language,
-                    max_age=settings.LANGUAGE_COOKIE_AGE,
-                    samesite="Lax",
-                )
-                return response
+                return _remember_language(request, redirect(next_url), result.user.language)
             return redirect(next_url)
         if result.error == "locked":
             until = formats.date_format(timezone.localtime(result.locked_until), "H:i")
@@ -164,14 +169,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         services.user_preferences_set(user=request.user, language=language)
     response = HttpResponseRedirect(_safe_next(request, request.POST.get("next"), "/"))
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        language,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        samesite="Lax",
-        secure=request.is_secure(),
-    )
-    return response
+    return _remember_language(request, response, language)
 
 
 # --- Profile and tokens ------------------------------------------------------------------
@@ -196,12 +194,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                     messages.success(request, _("Your preferences have been saved."))
                     response = redirect("accounts:profile")
                     if user.language:
-                        response.set_cookie(
-                            settings.LANGUAGE_COOKIE_NAME,
-                            user.language,
-                            max_age=settings.LANGUAGE_COOKIE_AGE,
-                            samesite="Lax",
-                        )
+                        _remember_language(request, response, user.language)
                     return response
             status = 400
         elif request.POST.get("form") == "token":
@@ -305,7 +298,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data.pop("username", None)
-        version = data.pop("version") or user.version
+        version = data.pop("version")
         try:
             services.user_update(actor=request.user, user=user, expected_version=version, **data)
         except ValidationError as exc:
@@ -389,8 +382,10 @@ def _org_edit(
 ) -> HttpResponse:
     initial = {f: getattr(instance, f) for f in (*fields, "version")} if instance else None
     form = form_class(request.POST or None, initial=initial)
-    if instance is not None and "code" in form.fields:
-        form.fields["code"].disabled = True
+    if instance is not None:
+        form.fields["version"].required = True
+        if "code" in form.fields:
+            form.fields["code"].disabled = True
     conflict, status = "", 200
     if request.method == "POST" and form.is_valid():
         data = {
@@ -405,7 +400,7 @@ def _org_edit(
                 save(
                     instance,
                     actor=request.user,
-                    expected_version=form.cleaned_data.get("version") or instance.version,
+                    expected_version=form.cleaned_data["version"],
                     **data,
                 )
         except ValidationError as exc:

@@ -123,7 +123,10 @@ def require(perm: str) -> Callable[[F], F]:
                 return redirect_to_login(request.get_full_path())
             if not has_perm(user, perm):
                 raise Http404
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except AccessDenied:
+                raise Http404 from None
 
         wrapper.kehu_permission = perm  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]

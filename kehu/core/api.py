@@ -84,6 +84,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
             code, message = "csrf_failed", _("The CSRF token is missing or wrong. Reload the page.")
         elif exc.status_code == 400 and "parse" in str(exc).lower():
             code, message = "malformed_body", _("The request body is not valid JSON.")
+        elif exc.status_code == 404 and str(exc).endswith("_id"):
+            field = str(exc)
+            return _respond(
+                api,
+                request,
+                404,
+                error_body(code, message, {field: [_("No such record.")]}),
+            )
         elif exc.status_code not in (401, 403, 404, 405, 413, 429, 500):
             message = str(exc) or message
         return _respond(api, request, exc.status_code, error_body(code, message))
@@ -132,7 +140,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 class StrictSchema(Schema):
     """Input shapes: no silent coercion (0 is not false, "1" is not 1)."""
 
-    model_config = ConfigDict(strict=True)
+    model_config = ConfigDict(strict=True, extra="forbid")
 
 
 def _json_integer(value: Any) -> Any:

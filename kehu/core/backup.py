@@ -30,7 +30,11 @@ def _pg_env() -> tuple[dict[str, str], list[str]]:
     env = dict(os.environ)
     if db.get("PASSWORD"):
         env["PGPASSWORD"] = str(db["PASSWORD"])
-    args = ["-h", str(db.get("HOST") or "localhost"), "-p", str(db.get("PORT") or 5432)]
+    args = []  # unset host/port: libpq's own defaults (PGHOST, the Unix socket) apply
+    if db.get("HOST"):
+        args += ["-h", str(db["HOST"])]
+    if db.get("PORT"):
+        args += ["-p", str(db["PORT"])]
     if db.get("USER"):
         args += ["-U", str(db["USER"])]
     return env, args

@@ -1,7 +1,8 @@
 """System checks: every page and every API operation declares its permission.
 
-A view that forgot to say who may open it fails start-up (``manage.py check`` and every
-server start), rather than quietly being open to all.
+A view that forgot to say who may open it fails start-up (``kehu serve``, ``kehu worker``
+and ``kehu manage check`` run the checks first) and the test suite, rather than quietly
+being open to all.
 """
 
 from __future__ import annotations

@@ -12,12 +12,16 @@ from kehu.core.request_context import RequestInfo, reset_request_info, set_reque
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client's address; X-Forwarded-For is believed only behind a trusted proxy."""
+    """The client's address. Behind N trusted proxies (KEHU_PROXY_COUNT) it is the N-th
+    X-Forwarded-For entry from the right: what the client itself sent cannot spoof it."""
     candidate = request.META.get("REMOTE_ADDR", "")
-    if getattr(settings, "KEHU_TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            candidate = forwarded.split(",")[0].strip()
+    proxies = getattr(settings, "KEHU_PROXY_COUNT", 0)
+    if proxies > 0:
+        entries = [
+            e.strip() for e in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if e.strip()
+        ]
+        if len(entries) >= proxies:
+            candidate = entries[-proxies]
     try:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
@@ -71,3 +75,26 @@ def too_large_message(limit: int) -> str:
     return _("The request is too large (the limit is %(limit)s).") % {
         "limit": filesizeformat(limit)
     }
+
+
+class ApiErrorShapeMiddleware:
+    """Give the API's bare framework answers (405 from the router) the one error shape."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.path.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            from kehu.core.errors import default_error, error_response
+
+            code, message = default_error(405)
+            shaped = error_response(request, 405, code, message)
+            if response.has_header("Allow"):
+                shaped["Allow"] = response["Allow"]
+            return shaped
+        return response

@@ -60,7 +60,8 @@ class AliveManager(models.Manager.from_queryset(ActiveQuerySet)):  # type: ignor
 
 
 class SoftDeleteModel(models.Model):
-    """Deletion marks the row; restore clears the mark; a periodic task purges old marks."""
+    """Deletion marks the row; restore clears the mark; ``kehu.core.services.purge_deleted``
+    removes old marks (each app schedules it for its own models)."""
 
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, db_index=True)
 
@@ -113,8 +114,8 @@ class AuditEvent(models.Model):
 
     Rows are written unsealed (``seq`` empty) in the same transaction as the change they
     record, so writers never queue on one lock. ``audit_seal`` later gives them a place in
-    the hash chain in id order. Database triggers refuse deletes and any update of a
-    sealed row.
+    the hash chain in id order. Database triggers refuse any update of a sealed row, and on
+    PostgreSQL any delete; the chain reveals a deleted row on SQLite.
     """
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)

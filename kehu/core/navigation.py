@@ -19,21 +19,28 @@ class NavItem:
     url_name: str
     perm: str
     section: str = ""
+    order: int = 100
 
 
-NAV: list[NavItem] = [
-    NavItem(_("Home"), "core:home", AUTHENTICATED),
-    NavItem(_("Users"), "accounts:user_list", Perm.MANAGE_USERS, "admin"),
-    NavItem(_("Departments"), "accounts:department_list", Perm.MANAGE_USERS, "admin"),
-    NavItem(_("Teams"), "accounts:team_list", Perm.MANAGE_USERS, "admin"),
-    NavItem(_("Roles"), "accounts:role_list", Perm.MANAGE_USERS, "admin"),
-    NavItem(_("Audit log"), "core:audit_list", Perm.VIEW_AUDIT, "admin"),
-]
+NAV: list[NavItem] = []
+
+
+def register(*items: NavItem) -> None:
+    """Each app adds its pages when it is ready (so nothing links to a page not there)."""
+    for item in items:
+        if item not in NAV:
+            NAV.append(item)
+
+
+register(
+    NavItem(_("Home"), "core:home", AUTHENTICATED, order=0),
+    NavItem(_("Audit log"), "core:audit_list", Perm.VIEW_AUDIT, "admin", order=900),
+)
 
 
 def nav_for(user: Any, current_path: str) -> list[dict[str, Any]]:
     items = []
-    for item in NAV:
+    for item in sorted(NAV, key=lambda i: i.order):
         if has_perm(user, item.perm):
             url = reverse(item.url_name)
             active = current_path == url if url == "/" else current_path.startswith(url)

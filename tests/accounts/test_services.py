@@ -188,3 +188,28 @@ def test_role_permissions_are_checked(admin_user):
         actor=admin_user, role=role, expected_version=role.version, permissions=["audit.view"]
     )
     assert updated.permissions == ["audit.view"]
+
+
+def test_lockout_is_per_account_whatever_identifier_is_typed(owner, settings):
+    settings.KEHU_LOGIN_MAX_FAILURES = 2
+    owner.email = "owner@example.com"
+    owner.save()
+    assert _sign_in("owner@example.com", "wrong").error == "invalid"
+    assert _sign_in("OWNER", "wrong").error == "locked"
+    assert _sign_in("owner").error == "locked"
+
+
+def test_username_is_case_insensitive_at_sign_in(owner):
+    assert _sign_in("Owner").user == owner
+
+
+def test_client_ip_ignores_what_the_client_wrote(settings, rf):
+    from kehu.core.middleware import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", REMOTE_ADDR="10.0.0.2")
+    settings.KEHU_PROXY_COUNT = 0
+    assert client_ip(request) == "10.0.0.2"
+    settings.KEHU_PROXY_COUNT = 1
+    assert client_ip(request) == "203.0.113.9"
+    settings.KEHU_PROXY_COUNT = 2
+    assert client_ip(request) == "6.6.6.6"

@@ -194,3 +194,59 @@ def test_audit_api_is_for_auditors(auditor, owner):
 def test_unknown_route_is_json_404(owner):
     response = token_client(owner).get("/api/v1/nothing-here")
     assert response.status_code == 404
+
+
+def test_team_sets_the_department_and_a_mismatch_is_a_rule_conflict(admin_user, owner, team_b):
+    client = token_client(admin_user)
+    url = f"/api/v1/users/{owner.pk}"
+    moved = client.patch(url, {"version": owner.version, "team_id": team_b.pk}, content_type="application/json")
+    assert moved.status_code == 200
+    assert moved.json()["department_id"] == team_b.department_id
+    clash = client.patch(
+        url,
+        {"version": moved.json()["version"], "team_id": team_b.pk,
+         "department_id": factories.department("hr").pk},
+        content_type="application/json",
+    )
+    assert clash.status_code == 409
+    assert error_of(clash)["code"] == "rule"
+
+
+def test_unknown_fields_are_refused_and_noop_patch_keeps_the_version(admin_user, owner):
+    client = token_client(admin_user)
+    url = f"/api/v1/users/{owner.pk}"
+    typo = client.patch(url, {"version": owner.version, "nmae": "x"}, content_type="application/json")
+    assert typo.status_code == 422
+    assert "nmae" in error_of(typo)["fields"]
+    same = client.patch(url, {"version": owner.version, "name": owner.name}, content_type="application/json")
+    assert same.status_code == 200 and same.json()["version"] == owner.version
+    stale = client.patch(url, {"version": owner.version + 5, "name": owner.name}, content_type="application/json")
+    assert stale.status_code == 409
+
+
+def test_unknown_reference_is_404_naming_the_field(admin_user):
+    response = token_client(admin_user).post(
+        "/api/v1/users", {"username": "ref.test", "team_id": 999999}, content_type="application/json"
+    )
+    assert response.status_code == 404
+    assert "team_id" in error_of(response)["fields"]
+    assert not User.objects.filter(username="ref.test").exists()
+
+
+def test_wrong_method_has_the_error_shape(owner):
+    response = token_client(owner).put("/api/v1/me")
+    assert response.status_code == 405
+    assert error_of(response)["code"] == "method_not_allowed"
+    assert "GET" in response["Allow"]
+
+
+def test_token_users_language_is_applied(owner):
+    owner.language = "en"
+    owner.save()
+    response = token_client(owner).get("/api/v1/users/999999")
+    assert response.status_code == 404
+    assert error_of(response)["message"] == "Not found."
+    owner.language = "zh-hans"
+    owner.save()
+    response = token_client(owner).get("/api/v1/users/999999")
+    assert error_of(response)["message"] != "Not found."
