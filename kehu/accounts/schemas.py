@@ -153,7 +153,7 @@ class TokenOut(Schema):
 
 class TokenIn(StrictSchema):
     name: str = Field(..., min_length=1, max_length=100)
-    days: JsonInt | None = Field(
+    days: JsonInt = Field(
         None,
         ge=0,
         le=3650,
