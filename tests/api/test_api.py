@@ -199,13 +199,18 @@ def test_unknown_route_is_json_404(owner):
 def test_team_sets_the_department_and_a_mismatch_is_a_rule_conflict(admin_user, owner, team_b):
     client = token_client(admin_user)
     url = f"/api/v1/users/{owner.pk}"
-    moved = client.patch(url, {"version": owner.version, "team_id": team_b.pk}, content_type="application/json")
+    moved = client.patch(
+        url, {"version": owner.version, "team_id": team_b.pk}, content_type="application/json"
+    )
     assert moved.status_code == 200
     assert moved.json()["department_id"] == team_b.department_id
     clash = client.patch(
         url,
-        {"version": moved.json()["version"], "team_id": team_b.pk,
-         "department_id": factories.department("hr").pk},
+        {
+            "version": moved.json()["version"],
+            "team_id": team_b.pk,
+            "department_id": factories.department("hr").pk,
+        },
         content_type="application/json",
     )
     assert clash.status_code == 409
@@ -215,18 +220,26 @@ def test_team_sets_the_department_and_a_mismatch_is_a_rule_conflict(admin_user, 
 def test_unknown_fields_are_refused_and_noop_patch_keeps_the_version(admin_user, owner):
     client = token_client(admin_user)
     url = f"/api/v1/users/{owner.pk}"
-    typo = client.patch(url, {"version": owner.version, "nmae": "x"}, content_type="application/json")
+    typo = client.patch(
+        url, {"version": owner.version, "nmae": "x"}, content_type="application/json"
+    )
     assert typo.status_code == 422
     assert "nmae" in error_of(typo)["fields"]
-    same = client.patch(url, {"version": owner.version, "name": owner.name}, content_type="application/json")
+    same = client.patch(
+        url, {"version": owner.version, "name": owner.name}, content_type="application/json"
+    )
     assert same.status_code == 200 and same.json()["version"] == owner.version
-    stale = client.patch(url, {"version": owner.version + 5, "name": owner.name}, content_type="application/json")
+    stale = client.patch(
+        url, {"version": owner.version + 5, "name": owner.name}, content_type="application/json"
+    )
     assert stale.status_code == 409
 
 
 def test_unknown_reference_is_404_naming_the_field(admin_user):
     response = token_client(admin_user).post(
-        "/api/v1/users", {"username": "ref.test", "team_id": 999999}, content_type="application/json"
+        "/api/v1/users",
+        {"username": "ref.test", "team_id": 999999},
+        content_type="application/json",
     )
     assert response.status_code == 404
     assert "team_id" in error_of(response)["fields"]
