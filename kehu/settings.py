@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kehu.core",
     "kehu.accounts",
+    "kehu.customers",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +264,10 @@ TASKS = {
     }
 }
 KEHU_AUDIT_SEAL_SECONDS = env_int("KEHU_AUDIT_SEAL_SECONDS", 5)
+
+# --- Customers ---------------------------------------------------------------------------
+KEHU_POOL_CLAIM_LIMIT = env_int("KEHU_POOL_CLAIM_LIMIT", 300)  # customers one person may own
+KEHU_PHONE_REGION = env_str("KEHU_PHONE_REGION", "CN")
 
 # --- Logging ---------------------------------------------------------------------------
 LOGGING = {

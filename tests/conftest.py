@@ -65,6 +65,22 @@ def token_client(user) -> Client:
     return Client(headers={"Authorization": f"Bearer {secret}"})
 
 
+def seed_reference_data() -> None:
+    """Put back what data migrations wrote (departments, roles and their permissions, the
+    audit chain head) after a transactional test's flush removed it. Idempotent."""
+    import importlib
+
+    from django.apps import apps
+
+    from kehu.core.models import AuditChainHead
+
+    importlib.import_module("kehu.accounts.migrations.0002_seed_departments_roles").seed(apps, None)
+    importlib.import_module(
+        "kehu.customers.migrations.0002_search_index_and_role_permissions"
+    ).grant(apps)
+    AuditChainHead.objects.get_or_create(id=1)
+
+
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 

@@ -10,6 +10,11 @@ class Perm(models.TextChoices):
     VIEW_USERS = "accounts.view_users", _("See colleagues, teams and departments")
     MANAGE_USERS = "accounts.manage_users", _("Manage users, departments, teams and roles")
     VIEW_AUDIT = "audit.view", _("Browse the audit log")
+    VIEW_CUSTOMERS = "customers.view", _("See customers in the data scope")
+    CHANGE_CUSTOMERS = "customers.change", _("Create and edit customers in the data scope")
+    DELETE_CUSTOMERS = "customers.delete", _("Delete customers in the data scope")
+    CLAIM_CUSTOMERS = "customers.claim", _("Claim customers from the public pool")
+    TRANSFER_CUSTOMERS = "customers.transfer", _("Hand customers over to another owner")
 
 
 class Scope(models.TextChoices):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests import factories
+from tests.conftest import seed_reference_data
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = os.environ.get("KEHU_SCHEMATHESIS_EXAMPLES", "12")
@@ -21,6 +22,7 @@ EXAMPLES = os.environ.get("KEHU_SCHEMATHESIS_EXAMPLES", "12")
 
 @pytest.mark.django_db(transaction=True)
 def test_schemathesis_finds_no_server_errors_or_schema_violations(live_server, tmp_path):
+    seed_reference_data()
     admin = factories.user("st-admin", role_code="administrator")
     factories.team("st-team", "sales")
     _token, secret = factories.api_token(admin)

@@ -10,7 +10,6 @@ except on CI, where it fails.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import re
 import threading
@@ -24,7 +23,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
 from tests import factories
-from tests.conftest import IN_CI, chromium_path
+from tests.conftest import IN_CI, chromium_path, seed_reference_data
 
 TIMEOUT_MS = 10_000
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
@@ -173,12 +172,7 @@ def _seeded_database(transactional_db: None) -> None:
     the content types under new keys), so the data migration's own idempotent seed runs
     again instead.
     """
-    from django.apps import apps
-
-    from kehu.core.models import AuditChainHead
-
-    importlib.import_module("kehu.accounts.migrations.0002_seed_departments_roles").seed(apps, None)
-    AuditChainHead.objects.get_or_create(id=1)
+    seed_reference_data()
 
 
 @pytest.fixture
