@@ -9,6 +9,7 @@ from kehu.accounts.api import TokenAuth
 from kehu.accounts.api import router as accounts_router
 from kehu.core.api import SessionAuth, install_error_handlers
 from kehu.core.api import router as core_router
+from kehu.customers.api import router as customers_router
 
 api = NinjaAPI(
     title="kehu API",
@@ -27,3 +28,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", core_router)
 api.add_router("/", accounts_router)
+api.add_router("/", customers_router)

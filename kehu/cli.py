@@ -206,7 +206,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from kehu.demo import load_demo
 
-    summary = load_demo(seed=args.seed, users=args.users, only_if_empty=args.if_empty)
+    if args.customers < 0 or args.users < 0:
+        fail(_("Sizes cannot be negative."))
+    summary = load_demo(
+        seed=args.seed, users=args.users, customers=args.customers, only_if_empty=args.if_empty
+    )
     if summary is None:
         print(_("Demo data is already loaded; nothing to do."))
         return 0
@@ -410,6 +414,9 @@ def build_parser() -> Parser:
         "--seed", type=int, default=2026, help=_("Random seed: the same seed gives the same data.")
     )
     p.add_argument("--users", type=int, default=40, help=_("How many demo colleagues to create."))
+    p.add_argument(
+        "--customers", type=int, default=300, help=_("How many demo customers to create.")
+    )
     p.add_argument(
         "--if-empty", action="store_true", help=_("Do nothing if demo data was loaded before.")
     )

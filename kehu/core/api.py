@@ -14,7 +14,7 @@ from ninja import NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie
-from pydantic import BeforeValidator, ConfigDict
+from pydantic import BeforeValidator, ConfigDict, Strict
 
 from kehu import __version__
 from kehu.core import selectors
@@ -153,6 +153,8 @@ def _json_integer(value: Any) -> Any:
 
 
 def _iso_date(value: Any) -> Any:
+    if not isinstance(value, str | date) or isinstance(value, datetime):
+        raise ValueError("Input should be a date in the form YYYY-MM-DD")
     if isinstance(value, str) and not ISO_DATE.fullmatch(value):
         raise ValueError("Input should be a date in the form YYYY-MM-DD")
     return value
@@ -161,6 +163,8 @@ def _iso_date(value: Any) -> Any:
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+# In a strict body a date still arrives as a JSON string: parse it, but only YYYY-MM-DD.
+JsonDate = Annotated[date, Strict(False), BeforeValidator(_iso_date)]
 
 
 # Every operation documents the error statuses it can answer with.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
@@ -21,6 +22,7 @@ def has_han(text: str) -> bool:
     return bool(_HAN.search(text or ""))
 
 
+@lru_cache(maxsize=200_000)  # names repeat; pypinyin costs ~0.5 ms a call
 def pinyin_full(text: str) -> str:
     """张三 → zhangsan (non-Chinese characters kept, lower-cased, no spaces)."""
     if not has_han(text):
@@ -28,6 +30,7 @@ def pinyin_full(text: str) -> str:
     return "".join(lazy_pinyin(text, errors="default")).lower().replace(" ", "")
 
 
+@lru_cache(maxsize=200_000)
 def pinyin_initials(text: str) -> str:
     """张三 → zs."""
     if not has_han(text):

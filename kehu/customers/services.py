@@ -311,9 +311,10 @@ def customer_release(*, actor: Any, customer: Customer, reason: str) -> Customer
         raise ValidationError({"reason": _("Say why the customer goes back to the pool.")})
     if not scoped(actor, Perm.CHANGE_CUSTOMERS, Customer).filter(pk=customer.pk).exists():
         raise AccessDenied(Perm.CHANGE_CUSTOMERS)
-    return _to_pool(actor=actor, customers=Customer.objects.filter(pk=customer.pk), reason=reason)[
-        0
-    ]
+    moved = _to_pool(actor=actor, customers=Customer.objects.filter(pk=customer.pk), reason=reason)
+    if not moved:
+        raise RuleViolation(_("This customer is already in the public pool."), code="rule")
+    return moved[0]
 
 
 def _to_pool(*, actor: Any, customers: QuerySet[Customer], reason: str) -> list[Customer]:

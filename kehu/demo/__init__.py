@@ -16,6 +16,7 @@ from django.db import transaction
 from kehu.accounts.models import Department, Role, Team, User
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent
+from kehu.demo.customers import make_customers
 from kehu.demo.names import CITIES, chinese_name, english_name, mobile_number, pinyin_username
 
 DEMO_PASSWORD = "kehu-demo-2026"  # noqa: S105  (documented demo credential, demo users only)
@@ -44,9 +45,9 @@ def demo_loaded() -> bool:
 
 
 def load_demo(
-    *, seed: int = 2026, users: int = 40, only_if_empty: bool = False
+    *, seed: int = 2026, users: int = 40, customers: int = 300, only_if_empty: bool = False
 ) -> dict[str, Any] | None:
-    """Create demo teams and colleagues. Return a summary with rows and rows per second."""
+    """Create demo teams, colleagues and customers. Return a summary with rows per second."""
     if only_if_empty and demo_loaded():
         return None
     rng = random.Random(seed)
@@ -107,13 +108,20 @@ def load_demo(
             if team.leader_id is None and team.pk in leaders:
                 team.leader = leaders[team.pk]
                 team.save(update_fields=["leader"])
-        rows = len(teams) + len(new_users)
+        owners = list(
+            User.objects.filter(
+                role__code__in=["sales", "manager", "service_agent"], is_active=True
+            )
+        )
+        customer_rows = make_customers(rng, customers, owners) if owners and customers else 0
+        rows = len(teams) + len(new_users) + customer_rows
         audit_record(actor="demo", action="demo.load", object_label=f"seed={seed}", row_count=rows)
     seconds = time.perf_counter() - started
     return {
         "seed": seed,
         "teams": len(teams),
         "users": len(new_users),
+        "customers": customer_rows,
         "rows": rows,
         "seconds": round(seconds, 3),
         "rows_per_second": round(rows / seconds, 1) if seconds else None,

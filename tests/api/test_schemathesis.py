@@ -29,6 +29,8 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(live_server, t
     st = Path(sys.executable).with_name("st")
     command = [
         str(st),
+        "--config-file",
+        str(Path(__file__).with_name("schemathesis.toml")),
         "run",
         f"{live_server.url}/api/v1/openapi.json",
         "--checks",

@@ -1,0 +1,179 @@
+"""API endpoints of the customer file."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+from ninja.errors import HttpError
+
+from kehu.core.access import require
+from kehu.core.api import ERRORS, WRITE_ERRORS
+from kehu.core.permissions import Perm
+from kehu.core.services import record_soft_delete
+from kehu.customers import selectors, services
+from kehu.customers.models import Customer
+from kehu.customers.schemas import (
+    ChangeOut,
+    CustomerIn,
+    CustomerOut,
+    CustomerPage,
+    CustomerPatch,
+    ReasonIn,
+    TransferIn,
+    TransferOut,
+)
+from kehu.customers.selectors import CustomerFilters
+
+router = Router(tags=["customers"])
+
+
+def _visible(request: HttpRequest, customer_id: int) -> Customer:
+    try:
+        return selectors.customer_get(actor=request.user, pk=customer_id)
+    except Customer.DoesNotExist:
+        raise HttpError(404, "not found") from None
+
+
+def _encode_cursor(pk: int) -> str:
+    return str(pk)
+
+
+@router.get(
+    "/customers", response={200: CustomerPage, **ERRORS}, summary="List and search customers"
+)
+@require(Perm.VIEW_CUSTOMERS)
+def list_customers(
+    request: HttpRequest,
+    q: str = Query(
+        "",
+        max_length=100,
+        description="Name, pinyin, initials, phone digits, email, WeChat or tag.",
+    ),
+    stage: str = Query("", max_length=20),
+    tier: str = Query("", max_length=20),
+    tag: str = Query("", max_length=50),
+    city: str = Query("", max_length=50),
+    owner_id: int | None = Query(None, ge=1),
+    cursor: str = Query(
+        "", max_length=19, pattern=r"^[0-9]*$", description="`next_cursor` of the previous page."
+    ),
+    limit: int = Query(50, ge=1, le=200),
+) -> Any:
+    """Keyset pagination, newest first: pages stay fast however deep you go."""
+    filters = CustomerFilters(q=q, stage=stage, tier=tier, tag=tag, city=city, owner_id=owner_id)
+    customers = selectors.customer_list(actor=request.user, filters=filters).order_by("-id")
+    if cursor:
+        customers = customers.filter(id__lt=int(cursor))
+    items = list(customers.prefetch_related("tags")[: limit + 1])
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next_cursor": _encode_cursor(items[-1].pk) if more else None}
+
+
+@router.post("/customers", response={201: CustomerOut, **WRITE_ERRORS}, summary="Create a customer")
+@require(Perm.CHANGE_CUSTOMERS)
+def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
+    data = payload.dict()
+    tags = data.pop("tags")
+    return Status(201, services.customer_create(actor=request.user, tags=tags, **data))
+
+
+@router.get(
+    "/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="One customer"
+)
+@require(Perm.VIEW_CUSTOMERS)
+def get_customer(request: HttpRequest, customer_id: int) -> Any:
+    return _visible(request, customer_id)
+
+
+@router.patch(
+    "/customers/{customer_id}",
+    response={200: CustomerOut, **WRITE_ERRORS},
+    summary="Change a customer",
+)
+@require(Perm.CHANGE_CUSTOMERS)
+def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch) -> Any:
+    customer = _visible(request, customer_id)
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version")
+    tags = data.pop("tags", None)
+    return services.customer_update(
+        actor=request.user, customer=customer, expected_version=version, tags=tags, **data
+    )
+
+
+@router.delete(
+    "/customers/{customer_id}",
+    response={204: None, **WRITE_ERRORS},
+    summary="Delete a customer (restorable)",
+)
+@require(Perm.DELETE_CUSTOMERS)
+def delete_customer(request: HttpRequest, customer_id: int, version: int = Query(..., ge=1)) -> Any:
+    customer = _visible(request, customer_id)
+    record_soft_delete(actor=request.user, obj=customer, expected_version=version)
+    return Status(204, None)
+
+
+@router.get(
+    "/customers/{customer_id}/history",
+    response={200: list[ChangeOut], **ERRORS},
+    summary="Field-by-field change history",
+)
+@require(Perm.VIEW_CUSTOMERS)
+def customer_history(request: HttpRequest, customer_id: int) -> Any:
+    customer = _visible(request, customer_id)
+    return list(selectors.customer_changes(actor=request.user, customer=customer)[:500])
+
+
+@router.post(
+    "/customers/{customer_id}/claim",
+    response={200: CustomerOut, **WRITE_ERRORS},
+    summary="Claim a customer from the public pool",
+)
+@require(Perm.CLAIM_CUSTOMERS)
+def claim_customer(request: HttpRequest, customer_id: int) -> Any:
+    try:
+        return services.customer_claim(actor=request.user, customer_id=customer_id)
+    except Customer.DoesNotExist:
+        raise HttpError(404, "not found") from None
+
+
+@router.post(
+    "/customers/{customer_id}/release",
+    response={200: CustomerOut, **WRITE_ERRORS},
+    summary="Put a customer back into the pool",
+)
+@require(Perm.CHANGE_CUSTOMERS)
+def release_customer(request: HttpRequest, customer_id: int, payload: ReasonIn) -> Any:
+    customer = _visible(request, customer_id)
+    return services.customer_release(actor=request.user, customer=customer, reason=payload.reason)
+
+
+@router.post(
+    "/customer-transfers",
+    response={200: TransferOut, **WRITE_ERRORS},
+    summary="Hand customers over to another owner",
+)
+@require(Perm.TRANSFER_CUSTOMERS)
+def transfer_customers(request: HttpRequest, payload: TransferIn) -> Any:
+    to_user = get_user_model().objects.filter(pk=payload.to_user_id).first()
+    if to_user is None:
+        raise HttpError(404, "to_user_id")
+    moved = services.customer_transfer(
+        actor=request.user,
+        customers=Customer.objects.filter(pk__in=payload.customer_ids),
+        to_user=to_user,
+        reason=payload.reason,
+    )
+    return {"moved": moved}
+
+
+@router.get(
+    "/customer-pool", response={200: list[CustomerOut], **ERRORS}, summary="The public pool (公海)"
+)
+@require(Perm.CLAIM_CUSTOMERS)
+def pool(
+    request: HttpRequest, q: str = Query("", max_length=100), limit: int = Query(50, ge=1, le=200)
+) -> Any:
+    return list(selectors.pool_list(actor=request.user, q=q).prefetch_related("tags")[:limit])
