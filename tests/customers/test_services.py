@@ -27,8 +27,13 @@ def names(actor, q="", **filters) -> set[str]:
 
 def test_create_normalises_and_keeps_history(owner):
     c = factories.customer(
-        owner, "张三", mobile="138 1234 5678", email="Zhang@Example.COM", company="上海明珠贸易有限公司",
-        credit_code="91310000MA1FL1234x", tags=["VIP", "vip", "展会2026"],
+        owner,
+        "张三",
+        mobile="138 1234 5678",
+        email="Zhang@Example.COM",
+        company="上海明珠贸易有限公司",
+        credit_code="91310000MA1FL1234x",
+        tags=["VIP", "vip", "展会2026"],
     )
     assert c.mobile == "+8613812345678"
     assert c.email == "zhang@example.com"
@@ -98,7 +103,9 @@ def test_scope_owner_teammate_manager_outsider(owner, teammate, outsider):
 def test_update_conflict_and_history(owner, teammate):
     c = factories.customer(owner, "张三", city="上海")
     first, second = Customer.objects.get(pk=c.pk), Customer.objects.get(pk=c.pk)
-    services.customer_update(actor=owner, customer=first, expected_version=1, city="杭州", tags=["老客户"])
+    services.customer_update(
+        actor=owner, customer=first, expected_version=1, city="杭州", tags=["老客户"]
+    )
     with pytest.raises(ConflictError):
         services.customer_update(actor=owner, customer=second, expected_version=1, city="北京")
     c.refresh_from_db()
@@ -142,7 +149,9 @@ def test_transfer_all_customers_of_a_leaver(owner, teammate, admin_user):
             actor=teammate, customers=Customer.objects.all(), to_user=teammate, reason="x"
         )
     moved = services.customer_transfer(
-        actor=admin_user, customers=Customer.objects.filter(owner=owner), to_user=teammate,
+        actor=admin_user,
+        customers=Customer.objects.filter(owner=owner),
+        to_user=teammate,
         reason="张三离职",
     )
     assert moved == 5
