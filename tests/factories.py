@@ -57,8 +57,10 @@ def customer(owner: User | None, name: str = "张三", **fields: Any):
     """A customer created through the real service (search keys, history, audit)."""
     from kehu.customers.services import customer_create
 
-    actor = owner or User.objects.filter(role__code="administrator").first() or user(
-        f"creator{next(_seq)}", role_code="administrator"
+    actor = (
+        owner
+        or User.objects.filter(role__code="administrator").first()
+        or user(f"creator{next(_seq)}", role_code="administrator")
     )
     tags = fields.pop("tags", ())
     return customer_create(actor=actor, owner=owner, name=name, tags=tags, **fields)

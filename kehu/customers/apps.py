@@ -6,3 +6,6 @@ class CustomersConfig(AppConfig):
     name = "kehu.customers"
     label = "customers"
     verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from kehu.customers import home, navigation  # noqa: F401  (registrations)

@@ -200,7 +200,7 @@ def customer_create(
 
 
 def _set_tags(customer: Customer, names: Iterable[str]) -> list[str]:
-    wanted = []
+    wanted: list[str] = []
     for name in names:
         name = (name or "").strip()[:50]
         if name and name.lower() not in {w.lower() for w in wanted}:
@@ -278,6 +278,8 @@ def customer_claim(*, actor: Any, customer_id: int) -> Customer:
     with transaction.atomic():
         # Serialise one person's own claims, so the limit holds under double clicks.
         get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+        if not Customer.objects.filter(pk=customer_id).exists():
+            raise Customer.DoesNotExist
         owned = Customer.objects.filter(owner=actor).count()
         if owned >= settings.KEHU_POOL_CLAIM_LIMIT:
             raise RuleViolation(
@@ -294,8 +296,6 @@ def customer_claim(*, actor: Any, customer_id: int) -> Customer:
             updated_at=timezone.now(),
         )
         if won != 1:
-            if not Customer.objects.filter(pk=customer_id).exists():
-                raise Customer.DoesNotExist
             raise RuleViolation(_("Someone else claimed this customer first."), code="taken")
         customer = Customer.objects.get(pk=customer_id)
         changes = {"owner": [None, actor.pk]}
@@ -309,8 +309,12 @@ def customer_release(*, actor: Any, customer: Customer, reason: str) -> Customer
     reason = (reason or "").strip()[:200]
     if not reason:
         raise ValidationError({"reason": _("Say why the customer goes back to the pool.")})
+    _require(actor, Perm.CHANGE_CUSTOMERS)
     if not scoped(actor, Perm.CHANGE_CUSTOMERS, Customer).filter(pk=customer.pk).exists():
         raise AccessDenied(Perm.CHANGE_CUSTOMERS)
+    if customer.owner_id not in (None, actor.pk):
+        # Only the owner lets a customer go; others need the right to hand customers over.
+        _require(actor, Perm.TRANSFER_CUSTOMERS)
     moved = _to_pool(actor=actor, customers=Customer.objects.filter(pk=customer.pk), reason=reason)
     if not moved:
         raise RuleViolation(_("This customer is already in the public pool."), code="rule")
@@ -323,10 +327,17 @@ def _to_pool(*, actor: Any, customers: QuerySet[Customer], reason: str) -> list[
     with transaction.atomic():
         for customer in customers.select_for_update().filter(owner__isnull=False):
             changes = {"owner": [customer.owner_id, None]}
+            # In the pool a customer belongs to no one: no team, no department either.
             Customer.objects.filter(pk=customer.pk).update(
-                owner=None, pooled_at=now, version=F("version") + 1, updated_at=now
+                owner=None,
+                team=None,
+                department=None,
+                pooled_at=now,
+                version=F("version") + 1,
+                updated_at=now,
             )
-            customer.owner_id, customer.pooled_at = None, now
+            customer.owner_id, customer.team_id, customer.department_id = None, None, None
+            customer.pooled_at = now
             _record_changes(actor=actor, customer=customer, changes=changes)
             audit_record(
                 actor=actor,

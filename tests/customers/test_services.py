@@ -193,3 +193,16 @@ def test_concurrent_claims_exactly_one_wins():
     c.refresh_from_db()
     assert c.owner in people
     assert AuditEvent.objects.filter(action="customer.claim").count() == 1
+
+
+def test_release_clears_team_and_only_the_owner_or_a_manager_may_release(owner, teammate):
+    agent = factories.user("agent", role_code="service_agent", team_obj=owner.team)
+    c = factories.customer(owner, "张三")
+    with pytest.raises(AccessDenied):
+        services.customer_release(actor=agent, customer=c, reason="不是我的")
+    services.customer_release(actor=owner, customer=c, reason="暂无需求")
+    c.refresh_from_db()
+    assert (c.owner_id, c.team_id, c.department_id) == (None, None, None)
+    assert names(agent) == set()
+    with pytest.raises(Customer.DoesNotExist):
+        services.customer_claim(actor=owner, customer_id=999_999)

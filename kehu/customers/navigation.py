@@ -1,0 +1,9 @@
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.navigation import NavItem, register
+from kehu.core.permissions import Perm
+
+register(
+    NavItem(_("Customers"), "customers:list", Perm.VIEW_CUSTOMERS, order=10),
+    NavItem(_("Public pool"), "customers:pool", Perm.CLAIM_CUSTOMERS, order=20),
+)
