@@ -13,32 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.forms import StyledForm
 from kehu.customers.choices import Gender, Kind, Size, Source, Stage, Tier
 from kehu.customers.models import Customer
+from kehu.customers.services import EDITABLE
 
-# The fields the customer form edits, in the order shown (services.EDITABLE minus referrer).
-FIELDS = (
-    "kind",
-    "name",
-    "company",
-    "credit_code",
-    "industry",
-    "size",
-    "mobile",
-    "phone",
-    "email",
-    "wechat",
-    "province",
-    "city",
-    "district",
-    "street",
-    "address_text",
-    "birthday",
-    "gender",
-    "source",
-    "notes",
-    "stage",
-    "tier",
-    "tier_reason",
-)
+# The fields the customer form edits, in the order shown: the service's, but the referrer.
+FIELDS = tuple(name for name in EDITABLE if name != "referrer")
 TAG_SEPARATORS = re.compile(r"[,，]")
 
 
