@@ -268,6 +268,12 @@ KEHU_AUDIT_SEAL_SECONDS = env_int("KEHU_AUDIT_SEAL_SECONDS", 5)
 # --- Customers ---------------------------------------------------------------------------
 KEHU_POOL_CLAIM_LIMIT = env_int("KEHU_POOL_CLAIM_LIMIT", 300)  # customers one person may own
 KEHU_PHONE_REGION = env_str("KEHU_PHONE_REGION", "CN")
+# An owned customer without follow-up for this many days returns to the public pool
+# (0: never); its owner sees it on the home page this many days before.
+KEHU_POOL_RETURN_DAYS = env_int("KEHU_POOL_RETURN_DAYS", 30)
+KEHU_POOL_WARNING_DAYS = env_int("KEHU_POOL_WARNING_DAYS", 5)
+# Soft-deleted customers are purged for good after this many days.
+KEHU_PURGE_AFTER_DAYS = env_int("KEHU_PURGE_AFTER_DAYS", 30)
 
 # --- Logging ---------------------------------------------------------------------------
 LOGGING = {

@@ -55,7 +55,8 @@ def purge_deleted(
     cutoff = timezone.now() - older_than
     with transaction.atomic():
         doomed = model.all_objects.filter(deleted_at__lt=cutoff)
-        count, _ = doomed.delete()
+        _total, per_model = doomed.delete()  # the total also counts cascaded rows
+        count = per_model.get(model._meta.label, 0)
         if count:
             audit_record(
                 actor="system",

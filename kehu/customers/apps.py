@@ -8,4 +8,4 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from kehu.customers import home, navigation  # noqa: F401  (registrations)
+        from kehu.customers import home, navigation, schedules  # noqa: F401  (registrations)

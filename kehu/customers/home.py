@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.access import has_perm
 from kehu.core.home import HomeCard, register
 from kehu.core.permissions import Perm
-from kehu.customers.selectors import CustomerFilters, customer_list, pool_list
+from kehu.customers.selectors import CustomerFilters, customer_list, pool_list, returning_soon
 
 
 @register
@@ -33,6 +33,11 @@ def customer_cards(user: Any) -> list[HomeCard]:
                 _("To verify"),
                 customer_list(actor=user, filters=stale).count(),
                 f"{list_url}?{urlencode({'stale': 'on'})}",
+            ),
+            HomeCard(
+                "returning_soon",
+                _("Back to the pool soon"),
+                returning_soon(actor=user).count(),
             ),
         ]
     if has_perm(user, Perm.CLAIM_CUSTOMERS):

@@ -96,6 +96,8 @@ class Customer(KehuModel):
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
     verified_at = models.DateTimeField(_("last verified"), null=True, blank=True)
     pooled_at = models.DateTimeField(_("in the pool since"), null=True, blank=True)
+    # When the current owner took the customer: the idle clock for the pool restarts here.
+    assigned_at = models.DateTimeField(_("owner since"), null=True, blank=True)
 
     # Search keys, computed on every write (kehu.customers.search_keys).
     mobile_digits = models.CharField(max_length=32, blank=True, db_index=True)

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from kehu.core.access import has_perm, scoped
@@ -91,6 +93,27 @@ def customer_changes(*, actor: Any, customer: Customer) -> QuerySet[CustomerChan
     if not customer_list(actor=actor).filter(pk=customer.pk).exists():
         return CustomerChange.objects.none()
     return customer.changes.select_related("actor").order_by("-changed_at", "-id")
+
+
+def idle_since(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """Annotate when each customer last saw attention: its last contact or when its owner
+    took it, whichever is later."""
+    return customers.annotate(
+        idle_since=Greatest(
+            Coalesce("last_contact_at", "assigned_at", "created_at"),
+            Coalesce("assigned_at", "last_contact_at", "created_at"),
+        )
+    )
+
+
+def returning_soon(*, actor: Any) -> QuerySet[Customer]:
+    """The actor's customers that go back to the pool within KEHU_POOL_WARNING_DAYS."""
+    days = settings.KEHU_POOL_RETURN_DAYS
+    if days <= 0 or not has_perm(actor, Perm.VIEW_CUSTOMERS):
+        return Customer.objects.none()
+    now = timezone.now()
+    warn = now - timedelta(days=days - settings.KEHU_POOL_WARNING_DAYS)
+    return idle_since(Customer.objects.filter(owner=actor)).filter(idle_since__lt=warn)
 
 
 def is_stale(customer: Customer) -> bool:

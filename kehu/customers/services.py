@@ -7,7 +7,7 @@ customer's file: customer data changes, and nothing is silently lost (动态管�
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import phonenumbers
@@ -187,6 +187,7 @@ def customer_create(
     customer.team_id = owner.team_id if owner else None
     customer.department_id = owner.department_id if owner else None
     customer.pooled_at = None if owner else timezone.now()
+    customer.assigned_at = timezone.now() if owner else None
     customer.verified_at = timezone.now()
     compute_search_keys(customer)
     with transaction.atomic():
@@ -402,3 +403,27 @@ def customer_transfer(
             },
         )
     return len(ids)
+
+
+def customers_return_idle(*, now: Any = None) -> int:
+    """Return to the pool every owned customer without follow-up for KEHU_POOL_RETURN_DAYS
+    (counted from the last contact or from when the owner took it, whichever is later)."""
+    from kehu.customers.selectors import idle_since
+
+    now = now or timezone.now()
+    days = settings.KEHU_POOL_RETURN_DAYS
+    if days <= 0:
+        return 0
+    idle = idle_since(Customer.objects.filter(owner__isnull=False)).filter(
+        idle_since__lt=now - timedelta(days=days)
+    )
+    reason = _("No follow-up for %(days)d days.") % {"days": days}
+    moved = 0
+    for _batch_no in range(2_000):  # batches of 500, each its own transaction
+        batch = list(idle.values_list("pk", flat=True)[:500])
+        if not batch:
+            break
+        moved += len(
+            _to_pool(actor="system", customers=Customer.objects.filter(pk__in=batch), reason=reason)
+        )
+    return moved

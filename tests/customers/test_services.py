@@ -206,3 +206,50 @@ def test_release_clears_team_and_only_the_owner_or_a_manager_may_release(owner, 
     assert names(agent) == set()
     with pytest.raises(Customer.DoesNotExist):
         services.customer_claim(actor=owner, customer_id=999_999)
+
+
+def test_idle_customers_return_to_the_pool_with_a_warning_first(owner, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.KEHU_POOL_RETURN_DAYS, settings.KEHU_POOL_WARNING_DAYS = 30, 5
+    now = timezone.now()
+    fresh = factories.customer(owner, "新客户")
+    soon = factories.customer(owner, "快到期")
+    idle = factories.customer(owner, "久未跟进")
+    Customer.objects.filter(pk=soon.pk).update(
+        assigned_at=now - timedelta(days=27), last_contact_at=None
+    )
+    Customer.objects.filter(pk=idle.pk).update(
+        assigned_at=now - timedelta(days=90), last_contact_at=now - timedelta(days=31)
+    )
+    assert set(selectors.returning_soon(actor=owner).values_list("name", flat=True)) == {
+        "快到期",
+        "久未跟进",
+    }
+    assert services.customers_return_idle(now=now) == 1
+    idle.refresh_from_db()
+    assert idle.owner is None and idle.team is None
+    assert Customer.objects.get(pk=fresh.pk).owner == owner
+    event = AuditEvent.objects.get(action="customer.release", object_id=str(idle.pk))
+    assert event.actor_label == "system"
+    # A claim restarts the clock even when the last contact is old.
+    services.customer_claim(actor=owner, customer_id=idle.pk)
+    assert services.customers_return_idle(now=now) == 0
+
+
+def test_deleted_customers_are_purged_after_the_grace_period(owner, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kehu.core.services import record_soft_delete
+    from kehu.customers.tasks import purge_deleted_customers
+
+    c = factories.customer(owner, "将删除")
+    record_soft_delete(actor=owner, obj=c)
+    assert purge_deleted_customers.call() == 0
+    Customer.all_objects.filter(pk=c.pk).update(deleted_at=timezone.now() - timedelta(days=31))
+    assert purge_deleted_customers.call() == 1
+    assert not Customer.all_objects.filter(pk=c.pk).exists()

@@ -1,0 +1,24 @@
+"""Background jobs of the customer file."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django_tasks import task
+
+from kehu.core.services import purge_deleted
+from kehu.customers.models import Customer
+from kehu.customers.services import customers_return_idle
+
+
+@task()
+def return_idle_customers() -> int:
+    """Customers without follow-up go back to the public pool."""
+    return customers_return_idle()
+
+
+@task()
+def purge_deleted_customers() -> int:
+    """Customers deleted more than KEHU_PURGE_AFTER_DAYS ago are removed for good."""
+    return purge_deleted(model=Customer, older_than=timedelta(days=settings.KEHU_PURGE_AFTER_DAYS))
