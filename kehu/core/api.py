@@ -163,6 +163,15 @@ def _iso_date(value: Any) -> Any:
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def _iso_datetime(value: Any) -> Any:
+    if not isinstance(value, str | datetime):
+        raise ValueError("Input should be a date and time in ISO 8601 form")
+    return value
+
+
+JsonDateTime = Annotated[datetime, Strict(False), BeforeValidator(_iso_datetime)]
 # In a strict body a date still arrives as a JSON string: parse it, but only YYYY-MM-DD.
 JsonDate = Annotated[date, Strict(False), BeforeValidator(_iso_date)]
 

@@ -19,6 +19,8 @@ from kehu.customers.schemas import (
     CustomerOut,
     CustomerPage,
     CustomerPatch,
+    InteractionIn,
+    InteractionOut,
     ReasonIn,
     TransferIn,
     TransferOut,
@@ -177,3 +179,30 @@ def pool(
     request: HttpRequest, q: str = Query("", max_length=100), limit: int = Query(50, ge=1, le=200)
 ) -> Any:
     return list(selectors.pool_list(actor=request.user, q=q).prefetch_related("tags")[:limit])
+
+
+@router.get(
+    "/customers/{customer_id}/interactions",
+    response={200: list[InteractionOut], **ERRORS},
+    summary="The customer's timeline",
+)
+@require(Perm.VIEW_CUSTOMERS)
+def list_interactions(
+    request: HttpRequest, customer_id: int, limit: int = Query(100, ge=1, le=500)
+) -> Any:
+    customer = _visible(request, customer_id)
+    return list(selectors.interaction_list(actor=request.user, customer=customer)[:limit])
+
+
+@router.post(
+    "/customers/{customer_id}/interactions",
+    response={201: InteractionOut, **WRITE_ERRORS},
+    summary="Record a call, visit, meeting, message, email or note",
+)
+@require(Perm.CHANGE_CUSTOMERS)
+def create_interaction(request: HttpRequest, customer_id: int, payload: InteractionIn) -> Any:
+    customer = _visible(request, customer_id)
+    interaction = services.interaction_record(
+        actor=request.user, customer=customer, **payload.dict()
+    )
+    return Status(201, interaction)

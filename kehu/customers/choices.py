@@ -55,3 +55,14 @@ class Size(models.TextChoices):
     SMALL = "small", _("10–49 people")
     MEDIUM = "medium", _("50–249 people")
     LARGE = "large", _("250 people or more")
+
+
+class Channel(models.TextChoices):
+    """How a contact with the customer happened."""
+
+    CALL = "call", _("Phone call")
+    VISIT = "visit", _("Visit")
+    MEETING = "meeting", _("Meeting")
+    MESSAGE = "message", _("Message (WeChat, SMS)")
+    EMAIL = "email", _("Email")
+    NOTE = "note", _("Note")

@@ -11,7 +11,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.forms import StyledForm
-from kehu.customers.choices import Gender, Kind, Size, Source, Stage, Tier
+from kehu.customers.choices import Channel, Gender, Kind, Size, Source, Stage, Tier
 from kehu.customers.models import Customer
 from kehu.customers.services import EDITABLE
 
@@ -150,4 +150,16 @@ class ReleaseForm(StyledForm):
         label=_("Why does the customer go back to the pool?"),
         max_length=200,
         widget=forms.TextInput(attrs={"maxlength": "200"}),
+    )
+
+
+class InteractionForm(StyledForm):
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    summary = forms.CharField(
+        label=_("What happened"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    outcome = forms.CharField(label=_("Outcome"), max_length=200, required=False)
+    next_step = forms.CharField(label=_("Next step"), max_length=200, required=False)
+    next_step_due = forms.DateField(
+        label=_("Next step due"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

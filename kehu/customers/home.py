@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.access import has_perm
 from kehu.core.home import HomeCard, register
 from kehu.core.permissions import Perm
-from kehu.customers.selectors import CustomerFilters, customer_list, pool_list, returning_soon
+from kehu.customers.selectors import (
+    CustomerFilters,
+    customer_list,
+    followups_due,
+    pool_list,
+    returning_soon,
+)
 
 
 @register
@@ -34,6 +40,7 @@ def customer_cards(user: Any) -> list[HomeCard]:
                 customer_list(actor=user, filters=stale).count(),
                 f"{list_url}?{urlencode({'stale': 'on'})}",
             ),
+            HomeCard("followups_due", _("Follow-ups due"), followups_due(actor=user).count()),
             HomeCard(
                 "returning_soon",
                 _("Back to the pool soon"),

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.access import ScopeFields
 from kehu.core.models import KehuModel
-from kehu.customers.choices import Gender, Kind, Size, Source, Stage, Tier
+from kehu.customers.choices import Channel, Gender, Kind, Size, Source, Stage, Tier
 
 
 class Tag(models.Model):
@@ -177,3 +177,45 @@ class CustomerChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value} → {self.new_value}"
+
+
+class Interaction(models.Model):
+    """One entry of a customer's timeline: a call, visit, meeting, message, email or note,
+    with its outcome and the next step (which becomes the owner's follow-up)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    happened_at = models.DateTimeField(_("when"), default=timezone.now)
+    summary = models.TextField(_("what happened"))
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    next_step_due = models.DateField(_("next step due"), null=True, blank=True)
+    next_step_done = models.BooleanField(_("next step done"), default=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    access_scope = ScopeFields(
+        own="customer__owner", team="customer__team", department="customer__department"
+    )
+
+    class Meta:
+        ordering = ["-happened_at", "-id"]
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        indexes = [
+            models.Index(fields=["customer", "-happened_at"], name="cust_interaction_idx"),
+            models.Index(
+                fields=["author", "next_step_due"],
+                name="cust_followup_idx",
+                condition=models.Q(next_step_done=False) & ~models.Q(next_step=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.happened_at:%Y-%m-%d}"

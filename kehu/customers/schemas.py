@@ -5,8 +5,8 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from kehu.core.api import JsonDate, JsonInt, StrictSchema
-from kehu.customers.choices import Gender, Kind, Size, Source, Stage, Tier
+from kehu.core.api import JsonDate, JsonDateTime, JsonInt, StrictSchema
+from kehu.customers.choices import Channel, Gender, Kind, Size, Source, Stage, Tier
 
 KindT = Literal[tuple(Kind.values)]  # type: ignore[valid-type]
 StageT = Literal[tuple(Stage.values)]  # type: ignore[valid-type]
@@ -145,3 +145,24 @@ class ChangeOut(Schema):
     field: str
     old_value: str
     new_value: str
+
+
+class InteractionOut(Schema):
+    id: int
+    channel: str
+    happened_at: datetime
+    summary: str
+    outcome: str
+    next_step: str
+    next_step_due: date | None
+    next_step_done: bool
+    author_id: int | None
+
+
+class InteractionIn(StrictSchema):
+    channel: Literal[tuple(Channel.values)]  # type: ignore[valid-type]
+    summary: str = Field(..., min_length=1, max_length=10_000, pattern=r"\S")
+    happened_at: JsonDateTime | None = Field(None, description="Default: now. Not in the future.")
+    outcome: str = Field("", max_length=200)
+    next_step: str = Field("", max_length=200)
+    next_step_due: JsonDate | None = Field(None, description="Needs a next_step.")

@@ -14,7 +14,7 @@ from django.utils import timezone
 from kehu.core.access import has_perm, scoped
 from kehu.core.permissions import Perm
 from kehu.customers import search_keys
-from kehu.customers.models import Customer, CustomerChange
+from kehu.customers.models import Customer, CustomerChange, Interaction
 
 STALE_AFTER = timedelta(days=180)
 
@@ -118,3 +118,25 @@ def returning_soon(*, actor: Any) -> QuerySet[Customer]:
 
 def is_stale(customer: Customer) -> bool:
     return customer.verified_at is None or customer.verified_at < timezone.now() - STALE_AFTER
+
+
+def interaction_list(*, actor: Any, customer: Customer) -> QuerySet[Interaction]:
+    """The customer's timeline, newest first, if the actor may see the customer."""
+    return (
+        scoped(actor, Perm.VIEW_CUSTOMERS, Interaction)
+        .filter(customer=customer)
+        .select_related("author")
+    )
+
+
+def followups_due(*, actor: Any) -> QuerySet[Interaction]:
+    """Open next steps the actor wrote, due today or earlier (or without a date)."""
+    if not has_perm(actor, Perm.VIEW_CUSTOMERS):
+        return Interaction.objects.none()
+    return (
+        Interaction.objects.filter(author=actor, next_step_done=False, customer__owner=actor)
+        .exclude(next_step="")
+        .filter(Q(next_step_due__isnull=True) | Q(next_step_due__lte=timezone.localdate()))
+        .select_related("customer")
+        .order_by("next_step_due", "-happened_at")
+    )

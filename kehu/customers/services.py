@@ -14,7 +14,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,8 +24,8 @@ from kehu.core.audit import audit_record, diff
 from kehu.core.models import ConflictError, RuleViolation
 from kehu.core.permissions import Perm
 from kehu.customers import search_keys
-from kehu.customers.choices import Gender, Kind, Size, Source, Stage, Tier
-from kehu.customers.models import Customer, CustomerChange, Tag
+from kehu.customers.choices import Channel, Gender, Kind, Size, Source, Stage, Tier
+from kehu.customers.models import Customer, CustomerChange, Interaction, Tag
 
 EDITABLE = (
     "kind",
@@ -427,3 +427,77 @@ def customers_return_idle(*, now: Any = None) -> int:
             _to_pool(actor="system", customers=Customer.objects.filter(pk__in=batch), reason=reason)
         )
     return moved
+
+
+def interaction_record(
+    *,
+    actor: Any,
+    customer: Customer,
+    channel: str,
+    summary: str,
+    happened_at: Any = None,
+    outcome: str = "",
+    next_step: str = "",
+    next_step_due: date | None = None,
+) -> Interaction:
+    """Add to the customer's timeline; the contact counts as follow-up (last contact)."""
+    _require(actor, Perm.CHANGE_CUSTOMERS)
+    if not scoped(actor, Perm.CHANGE_CUSTOMERS, Customer).filter(pk=customer.pk).exists():
+        raise AccessDenied(Perm.CHANGE_CUSTOMERS)
+    errors: dict[str, str] = {}
+    now = timezone.now()
+    happened_at = happened_at or now
+    summary = (summary or "").strip()
+    if channel not in Channel.values:
+        errors["channel"] = _("Not one of the choices.")
+    if not summary:
+        errors["summary"] = _("Say what happened.")
+    elif len(summary) > 10_000:
+        errors["summary"] = _("At most %(n)d characters.") % {"n": 10_000}
+    for name, value in (("outcome", outcome), ("next_step", next_step)):
+        if len(value or "") > 200:
+            errors[name] = _("At most %(n)d characters.") % {"n": 200}
+    if happened_at > now + timedelta(minutes=5):
+        errors["happened_at"] = _("An interaction cannot lie in the future.")
+    if next_step_due and not (next_step or "").strip():
+        errors["next_step"] = _("Say what the next step is.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        interaction = Interaction.objects.create(
+            customer=customer,
+            channel=channel,
+            happened_at=happened_at,
+            summary=summary,
+            outcome=(outcome or "").strip(),
+            next_step=(next_step or "").strip(),
+            next_step_due=next_step_due,
+            author=actor,
+        )
+        Customer.objects.filter(pk=customer.pk).filter(
+            models.Q(last_contact_at__isnull=True) | models.Q(last_contact_at__lt=happened_at)
+        ).update(last_contact_at=happened_at)
+        audit_record(
+            actor=actor,
+            action="customer.interaction",
+            obj=customer,
+            changes={"channel": [None, channel], "next_step": [None, interaction.next_step]},
+        )
+    return interaction
+
+
+def followup_done(*, actor: Any, interaction: Interaction) -> Interaction:
+    """Tick off a next step."""
+    _require(actor, Perm.CHANGE_CUSTOMERS)
+    if not scoped(actor, Perm.CHANGE_CUSTOMERS, Interaction).filter(pk=interaction.pk).exists():
+        raise AccessDenied(Perm.CHANGE_CUSTOMERS)
+    with transaction.atomic():
+        Interaction.objects.filter(pk=interaction.pk).update(next_step_done=True)
+        interaction.next_step_done = True
+        audit_record(
+            actor=actor,
+            action="customer.followup_done",
+            obj=interaction.customer,
+            changes={"next_step": [interaction.next_step, None]},
+        )
+    return interaction

@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/verify/", views.customer_verify, name="verify"),
     path("<int:pk>/release/", views.customer_release, name="release"),
+    path("<int:pk>/interactions/", views.interaction_add, name="interaction_add"),
 ]

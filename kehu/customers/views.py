@@ -25,6 +25,7 @@ from kehu.customers import selectors, services
 from kehu.customers.forms import (
     CustomerFilterForm,
     CustomerForm,
+    InteractionForm,
     PoolSearchForm,
     ReleaseForm,
     initial_for,
@@ -166,8 +167,29 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_claim": has_perm(request.user, Perm.CLAIM_CUSTOMERS),
             "can_release": customer.owner_id == request.user.pk,
             "release_form": ReleaseForm(),
+            "interactions": list(
+                selectors.interaction_list(actor=request.user, customer=customer)[:50]
+            ),
+            "interaction_form": InteractionForm(),
         },
     )
+
+
+@require(Perm.CHANGE_CUSTOMERS)
+@require_POST
+def interaction_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _visible(request, pk)
+    form = InteractionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.interaction_record(actor=request.user, customer=customer, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Added to the timeline."))
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("customers:detail", pk=customer.pk)
 
 
 @require(Perm.CHANGE_CUSTOMERS)
