@@ -95,14 +95,12 @@ def customer_changes(*, actor: Any, customer: Customer) -> QuerySet[CustomerChan
     return customer.changes.select_related("actor").order_by("-changed_at", "-id")
 
 
-def idle_since(customers: QuerySet[Customer]) -> QuerySet[Customer]:
-    """Annotate when each customer last saw attention: its last contact or when its owner
-    took it, whichever is later."""
-    return customers.annotate(
-        idle_since=Greatest(
-            Coalesce("last_contact_at", "assigned_at", "created_at"),
-            Coalesce("assigned_at", "last_contact_at", "created_at"),
-        )
+def idle_since() -> Greatest:
+    """When a customer last saw attention: its last contact or when its owner took it,
+    whichever is later (for annotate/alias)."""
+    return Greatest(
+        Coalesce("last_contact_at", "assigned_at", "created_at"),
+        Coalesce("assigned_at", "last_contact_at", "created_at"),
     )
 
 
@@ -113,7 +111,11 @@ def returning_soon(*, actor: Any) -> QuerySet[Customer]:
         return Customer.objects.none()
     now = timezone.now()
     warn = now - timedelta(days=days - settings.KEHU_POOL_WARNING_DAYS)
-    return idle_since(Customer.objects.filter(owner=actor)).filter(idle_since__lt=warn)
+    return (
+        Customer.objects.filter(owner=actor)
+        .alias(idle_since=idle_since())
+        .filter(idle_since__lt=warn)
+    )
 
 
 def is_stale(customer: Customer) -> bool:

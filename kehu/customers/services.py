@@ -414,8 +414,10 @@ def customers_return_idle(*, now: Any = None) -> int:
     days = settings.KEHU_POOL_RETURN_DAYS
     if days <= 0:
         return 0
-    idle = idle_since(Customer.objects.filter(owner__isnull=False)).filter(
-        idle_since__lt=now - timedelta(days=days)
+    idle = (
+        Customer.objects.filter(owner__isnull=False)
+        .alias(idle_since=idle_since())
+        .filter(idle_since__lt=now - timedelta(days=days))
     )
     reason = _("No follow-up for %(days)d days.") % {"days": days}
     moved = 0
