@@ -71,7 +71,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kehu.core",
     "kehu.accounts",
+    "kehu.dataio",
     "kehu.customers",
+    "kehu.needs",
 ]
 
 MIDDLEWARE = [

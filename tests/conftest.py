@@ -78,6 +78,7 @@ def seed_reference_data() -> None:
     importlib.import_module(
         "kehu.customers.migrations.0002_search_index_and_role_permissions"
     ).grant(apps)
+    importlib.import_module("kehu.customers.migrations.0006_role_permissions").grant(apps, None)
     AuditChainHead.objects.get_or_create(id=1)
 
 

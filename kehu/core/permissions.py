@@ -15,6 +15,19 @@ class Perm(models.TextChoices):
     DELETE_CUSTOMERS = "customers.delete", _("Delete customers in the data scope")
     CLAIM_CUSTOMERS = "customers.claim", _("Claim customers from the public pool")
     TRANSFER_CUSTOMERS = "customers.transfer", _("Hand customers over to another owner")
+    REVEAL_CUSTOMER_PII = (
+        "customers.reveal",
+        _("Reveal masked mobile numbers, ID numbers and addresses (each reveal is audited)"),
+    )
+    MERGE_CUSTOMERS = "customers.merge", _("Merge duplicate customers")
+    IMPORT_CUSTOMERS = "customers.import", _("Import customers and contacts from files")
+    EXPORT_CUSTOMERS = "customers.export", _("Export customer lists to CSV or Excel")
+    MANAGE_CUSTOM_FIELDS = "customers.custom_fields", _("Define custom fields of the customer file")
+    VIEW_FILE_ACCESS = (
+        "customers.view_access",
+        _("See who opened a customer file and when (lending book)"),
+    )
+    RESTORE_CUSTOMERS = "customers.restore", _("Restore deleted customers")
 
 
 class Scope(models.TextChoices):

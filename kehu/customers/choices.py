@@ -66,3 +66,12 @@ class Channel(models.TextChoices):
     MESSAGE = "message", _("Message (WeChat, SMS)")
     EMAIL = "email", _("Email")
     NOTE = "note", _("Note")
+
+
+class FieldKind(models.TextChoices):
+    """What an administrator-defined custom field holds."""
+
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")

@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.access import ScopeFields
 from kehu.core.models import KehuModel
-from kehu.customers.choices import Channel, Gender, Kind, Size, Source, Stage, Tier
+from kehu.customers.choices import (
+    Channel,
+    FieldKind,
+    Gender,
+    Kind,
+    Size,
+    Source,
+    Stage,
+    Tier,
+)
 
 
 class Tag(models.Model):
@@ -45,6 +54,7 @@ class Customer(KehuModel):
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     email = models.EmailField(_("email"), blank=True)
     wechat = models.CharField(_("WeChat ID"), max_length=64, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=32, blank=True)
     province = models.CharField(_("province"), max_length=50, blank=True)
     city = models.CharField(_("city"), max_length=50, blank=True)
     district = models.CharField(_("district"), max_length=50, blank=True)
@@ -63,6 +73,17 @@ class Customer(KehuModel):
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
     notes = models.TextField(_("notes"), blank=True)
+    # Values of the administrator-defined custom fields, by CustomField.key.
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    # Set when this record was merged into another: old links and ids lead there.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
+    )
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -120,6 +141,9 @@ class Customer(KehuModel):
             models.Index(fields=["stage"], name="cust_stage_idx"),
             models.Index(fields=["tier"], name="cust_tier_idx"),
             models.Index(fields=["name"], name="cust_name_idx"),
+            models.Index(fields=["name_pinyin", "city"], name="cust_pinyin_city_idx"),
+            models.Index(fields=["created_at"], name="cust_created_idx"),
+            models.Index(fields=["last_contact_at"], name="cust_last_contact_idx"),
             models.Index(
                 fields=["pooled_at"], name="cust_pool_idx", condition=models.Q(owner__isnull=True)
             ),
@@ -219,3 +243,61 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.happened_at:%Y-%m-%d}"
+
+
+class CustomField(models.Model):
+    """A field of the customer file that an administrator defines without a code change."""
+
+    key = models.SlugField(_("key"), max_length=50, unique=True)
+    label_en = models.CharField(_("label (English)"), max_length=100)
+    label_zh_hans = models.CharField(_("label (Simplified Chinese)"), max_length=100)
+    label_zh_hant = models.CharField(_("label (Traditional Chinese)"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=FieldKind.choices)
+    # For kind=choice: the allowed values, in order.
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["position", "key"]
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        from django.utils.translation import get_language
+
+        language = (get_language() or "zh-hans").lower()
+        if language.startswith("zh-hant") or language in {"zh-tw", "zh-hk", "zh-mo"}:
+            return self.label_zh_hant or self.label_zh_hans or self.label_en
+        if language.startswith("zh"):
+            return self.label_zh_hans or self.label_zh_hant or self.label_en
+        return self.label_en or self.label_zh_hans
+
+
+class SavedFilter(models.Model):
+    """A named search and filter of the customer list, kept per person."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_customer_filters"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    query = models.CharField(_("filter"), max_length=1000)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="cust_saved_filter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
