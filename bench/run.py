@@ -1,6 +1,6 @@
 """Run kehu's benchmarks: ``python -m bench.run [NAME ...] [--db sqlite|postgres|both]``.
 
-NAME is any of http, demo, audit (default: all, in that order). Each writes
+NAME is any of http, demo, audit, customers (default: all, in that order). Each writes
 bench/results/<NAME>.json and prints its headline figures. Benchmarks measure; they never
 pass or fail on a time. See bench/README.md.
 """
@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import audit_bench, demo_bench, http_bench
+from bench import audit_bench, customers, demo_bench, http_bench
 from bench.common import QUIET, RESULTS_DIR, log, preflight, selected_databases
 
 BENCHMARKS: dict[str, Callable[[list[str], dict[str, str], Any], dict[str, Any]]] = {
     "http": http_bench.run,
     "demo": demo_bench.run,
     "audit": audit_bench.run,
+    "customers": customers.run,
 }
 
 
@@ -68,6 +69,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=15.0,
         help="before each measurement, wait up to this many seconds for other processes to "
         "leave the CPUs under 25%% busy (default 15; 0: do not wait, only record)",
+    )
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=1_000_000,
+        help="customers in the customers benchmark's dataset (default 1000000; loaded once "
+        "with kehu demo and kept under var/bench/customers and in the PostgreSQL database)",
     )
     parser.add_argument(
         "--quick",

@@ -10,6 +10,11 @@ from kehu.accounts.api import router as accounts_router
 from kehu.core.api import SessionAuth, install_error_handlers
 from kehu.core.api import router as core_router
 from kehu.customers.api import router as customers_router
+from kehu.customers.api_custom_fields import router as custom_fields_router
+from kehu.customers.api_lists import router as customer_lists_router
+from kehu.customers.api_merge import router as customers_merge_router
+from kehu.dataio.api import router as imports_router
+from kehu.needs.api import router as needs_router
 
 api = NinjaAPI(
     title="kehu API",
@@ -28,4 +33,11 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", core_router)
 api.add_router("/", accounts_router)
+# Before the customer router: its fixed paths must win over /customers/{customer_id}.
+api.add_router("/", customers_merge_router)
+# Before the customers router: its "/customers/{customer_id}" would take "/customers/export".
+api.add_router("/", customer_lists_router)
 api.add_router("/", customers_router)
+api.add_router("/", custom_fields_router)
+api.add_router("/", needs_router)
+api.add_router("/", imports_router)

@@ -206,7 +206,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from kehu.demo import load_demo
 
-    if args.customers < 0 or args.users < 0:
+    if args.customers < 0 or (args.users is not None and args.users < 0):
         fail(_("Sizes cannot be negative."))
     summary = load_demo(
         seed=args.seed, users=args.users, customers=args.customers, only_if_empty=args.if_empty
@@ -244,6 +244,149 @@ def cmd_restore(args: argparse.Namespace) -> int:
         fail(str(exc), 1)
     print(_("Restored from %(path)s") % {"path": args.file})
     return 0
+
+
+# Filter options of `kehu export customers`: option → list parameter (kehu.customers.filtering).
+EXPORT_FILTER_OPTIONS = (
+    ("q", "q"),
+    ("stage", "stage"),
+    ("tier", "tier"),
+    ("source", "source"),
+    ("tag", "tag"),
+    ("province", "province"),
+    ("city", "city"),
+    ("district", "district"),
+    ("created_from", "created_from"),
+    ("created_to", "created_to"),
+    ("contact_from", "contact_from"),
+    ("contact_to", "contact_to"),
+    ("sort", "sort"),
+)
+
+
+def cmd_export_customers(args: argparse.Namespace) -> int:
+    """Export what USERNAME sees on the customer list, with their masking, to --out."""
+    import zoneinfo
+
+    from django.conf import settings
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone, translation
+    from django.utils.translation import gettext as _
+
+    from kehu.accounts.models import Team, User
+    from kehu.core.access import AccessDenied, has_perm
+    from kehu.core.permissions import Perm
+    from kehu.customers.exports import DEFAULT_COLUMNS, customer_export
+    from kehu.customers.filtering import parse_filters
+    from kehu.customers.masking import can_reveal
+    from kehu.customers.selectors import CustomerFilters
+
+    user = User.objects.filter(username=args.as_user).first()
+    if user is None or not user.is_active:
+        fail(_("Unknown or disabled user %(name)s.") % {"name": args.as_user})
+    if not has_perm(user, Perm.EXPORT_CUSTOMERS):
+        fail(_("%(name)s may not export customers.") % {"name": user.username})
+    if args.reveal and not can_reveal(user):
+        fail(_("%(name)s may not see unmasked values.") % {"name": user.username})
+    out = Path(args.out)
+    if out.is_dir() or not out.parent.is_dir():
+        fail(_("Cannot write %(path)s: no such folder.") % {"path": args.out})
+    if out.exists() and not args.force:
+        fail(_("%(path)s exists; add --force to replace it.") % {"path": args.out})
+    params = {param: getattr(args, option) for option, param in EXPORT_FILTER_OPTIONS}
+    params = {name: value for name, value in params.items() if value not in (None, "")}
+    if args.stale:
+        params["stale"] = "1"
+    if args.owner:
+        owner = User.objects.filter(username=args.owner).first()
+        if owner is None:
+            fail(_("Unknown user %(name)s.") % {"name": args.owner})
+        params["owner"] = str(owner.pk)
+    if args.team:
+        team = Team.objects.filter(name=args.team).first()
+        if team is None:
+            fail(_("Unknown team %(team)s.") % {"team": args.team})
+        params["team"] = str(team.pk)
+    try:
+        filters = CustomerFilters(**parse_filters(params))
+    except ValidationError as exc:
+        fail(
+            " ".join(
+                f"--{name.replace('_', '-')}: {message}"
+                for name, messages in exc.message_dict.items()
+                for message in messages
+            )
+        )
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else []
+    language = user.language or translation.get_language()
+    zone = zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE)
+    try:
+        with translation.override(language), timezone.override(zone):
+            result = customer_export(
+                actor=user,
+                filters=filters,
+                columns=columns or list(DEFAULT_COLUMNS),
+                fmt=args.format,
+                reveal=args.reveal,
+                directory=str(out.parent),
+            )
+    except AccessDenied:
+        fail(_("%(name)s may not export customers.") % {"name": user.username})
+    except ValidationError as exc:
+        fail(" ".join(f"--{k}: {m}" for k, ms in exc.message_dict.items() for m in ms))
+    os.replace(result.path, out)
+    summary = {"rows": result.rows, "out": str(out), "format": result.format}
+    print(json.dumps({**summary, "columns": result.columns}, ensure_ascii=False))
+    return 0
+
+
+def _run_file_import(args: argparse.Namespace, kind: str, options: dict[str, str]) -> int:
+    """Import FILE as USERNAME in this process (the same job runner as the pages), then
+    print a JSON summary. Bad input ends with one line and exit code 2."""
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from kehu.accounts.models import User
+    from kehu.core.access import AccessDenied
+    from kehu.dataio import services
+
+    user = User.objects.filter(username=args.as_user).first()
+    if user is None or not user.is_active:
+        fail(_("Unknown or disabled user %(name)s.") % {"name": args.as_user})
+    path = Path(args.file)
+    if not path.is_file():
+        fail(_("No such file: %(path)s") % {"path": args.file})
+    if path.stat().st_size > services.max_bytes():
+        fail(services.too_large_message())
+
+    def chunks() -> Any:
+        with open(path, "rb") as handle:
+            while block := handle.read(1024 * 1024):
+                yield block
+
+    try:
+        job = services.job_create(
+            actor=user,
+            kind=kind,
+            original_name=path.name,
+            chunks=chunks(),
+            language=translation.get_language(),
+        )
+        job = services.job_configure(actor=user, job=job, options=options)
+        job = services.job_start(actor=user, job=job, dry_run=args.dry_run, enqueue=False)
+    except AccessDenied:
+        fail(_("%(name)s may not import this.") % {"name": user.username})
+    except ValidationError as exc:
+        fail(" ".join(exc.messages))
+    services.run_import(job.pk)
+    job.refresh_from_db()
+    print(json.dumps(services.job_summary(job), ensure_ascii=False))
+    return 0 if job.status == "done" else 1
+
+
+def cmd_import_customers(args: argparse.Namespace) -> int:
+    return _run_file_import(args, "customers", {"on_duplicate": args.on_duplicate})
 
 
 def run_system_checks() -> None:
@@ -413,7 +556,12 @@ def build_parser() -> Parser:
     p.add_argument(
         "--seed", type=int, default=2026, help=_("Random seed: the same seed gives the same data.")
     )
-    p.add_argument("--users", type=int, default=40, help=_("How many demo colleagues to create."))
+    p.add_argument(
+        "--users",
+        type=int,
+        default=None,
+        help=_("How many demo colleagues to create (default: 40, or one per 400 customers)."),
+    )
     p.add_argument(
         "--customers", type=int, default=300, help=_("How many demo customers to create.")
     )
@@ -489,6 +637,74 @@ def build_parser() -> Parser:
         help=_("Days until it expires (0: never; default: KEHU_TOKEN_DEFAULT_DAYS)."),
     )
     c.set_defaults(func=cmd_token_create)
+
+    p = sub.add_parser(
+        "export",
+        help=_("Export data to CSV or XLSX."),
+        description=_("Export data to CSV or XLSX."),
+    )
+    export_sub = p.add_subparsers(
+        dest="export_command", required=True, metavar=_("WHAT"), parser_class=Parser
+    )
+    c = export_sub.add_parser(
+        "customers",
+        help=_("Export the customer list a user sees, with that user's masking."),
+        description=_("Export the customer list a user sees, with that user's masking."),
+    )
+    c.add_argument("--format", required=True, choices=["csv", "xlsx"], help=_("File format."))
+    c.add_argument("--out", required=True, help=_("File to write."))
+    c.add_argument(
+        "--as", dest="as_user", required=True, metavar="USERNAME", help=_("Export as this user.")
+    )
+    c.add_argument(
+        "--columns",
+        help=_("Columns, comma-separated (default: name, company, mobile, email, city, …)."),
+    )
+    c.add_argument("--reveal", action="store_true", help=_("Unmasked values (audited)."))
+    c.add_argument("--force", action="store_true", help=_("Replace the file if it exists."))
+    c.add_argument("--q", help=_("Search text, as in the search box."))
+    c.add_argument("--owner", metavar="USERNAME", help=_("Owner's username."))
+    c.add_argument("--team", help=_("Team name."))
+    c.add_argument("--stage", help=_("Lifecycle stage code, e.g. active."))
+    c.add_argument("--tier", help=_("Tier code: key, ordinary or small."))
+    c.add_argument("--source", help=_("Source code, e.g. referral."))
+    c.add_argument("--tag", help=_("Tag name."))
+    c.add_argument("--province", help=_("Province."))
+    c.add_argument("--city", help=_("City."))
+    c.add_argument("--district", help=_("District."))
+    c.add_argument("--created-from", metavar="YYYY-MM-DD", help=_("Created on or after."))
+    c.add_argument("--created-to", metavar="YYYY-MM-DD", help=_("Created on or before."))
+    c.add_argument("--contact-from", metavar="YYYY-MM-DD", help=_("Last contact on or after."))
+    c.add_argument("--contact-to", metavar="YYYY-MM-DD", help=_("Last contact on or before."))
+    c.add_argument("--stale", action="store_true", help=_("Only records to verify."))
+    c.add_argument("--sort", help=_("Sort, e.g. -updated, name, -last_contact."))
+    c.set_defaults(func=cmd_export_customers)
+
+    p = sub.add_parser(
+        "import",
+        help=_("Import data from a CSV, XLSX or vCard file."),
+        description=_("Import data from a CSV, XLSX or vCard file."),
+    )
+    import_sub = p.add_subparsers(
+        dest="import_command", required=True, metavar=_("WHAT"), parser_class=Parser
+    )
+    c = import_sub.add_parser(
+        "customers",
+        help=_("Import customers (.csv, .xlsx or .vcf); prints a JSON summary."),
+        description=_("Import customers (.csv, .xlsx or .vcf); prints a JSON summary."),
+    )
+    c.add_argument("file", metavar="FILE", help=_("A .csv, .xlsx or .vcf file."))
+    c.add_argument(
+        "--as", dest="as_user", required=True, metavar="USERNAME", help=_("Import as this user.")
+    )
+    c.add_argument("--dry-run", action="store_true", help=_("Check every row; write nothing."))
+    c.add_argument(
+        "--on-duplicate",
+        choices=["skip", "update", "create"],
+        default="skip",
+        help=_("What to do with a row that matches an existing customer (default: skip)."),
+    )
+    c.set_defaults(func=cmd_import_customers)
 
     p = sub.add_parser(
         "manage",

@@ -276,6 +276,8 @@ KEHU_POOL_RETURN_DAYS = env_int("KEHU_POOL_RETURN_DAYS", 30)
 KEHU_POOL_WARNING_DAYS = env_int("KEHU_POOL_WARNING_DAYS", 5)
 # Soft-deleted customers are purged for good after this many days.
 KEHU_PURGE_AFTER_DAYS = env_int("KEHU_PURGE_AFTER_DAYS", 30)
+# Imports (kehu.dataio): the largest file accepted, in MB; files live in VAR_DIR/imports.
+KEHU_IMPORT_MAX_MB = env_int("KEHU_IMPORT_MAX_MB", 50)
 
 # --- Logging ---------------------------------------------------------------------------
 LOGGING = {

@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("kehu.core.urls")),
     path("accounts/", include("kehu.accounts.urls")),
     path("customers/", include("kehu.customers.urls")),
+    path("imports/", include("kehu.dataio.urls")),
+    path("needs/", include("kehu.needs.urls")),
     path("api/v1/", api.urls),
     # The Django admin is a maintenance tool; sign-in always goes through kehu's own
     # page, with its throttling and audit.

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -65,11 +66,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         fields: dict[str, list[str]] = {}
         for error in exc.errors:
-            loc = [
-                str(part)
-                for part in error.get("loc", ())
-                if part not in ("body", "query", "path", "payload")
-            ]
+            # ninja puts where the value came from first (body, query, path…), then the
+            # schema's argument name: drop those two, keep the field path itself.
+            loc = [str(part) for part in error.get("loc", ())]
+            if loc and loc[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+                loc = loc[1:]
+                if len(loc) > 1 and loc[0] in ("payload", "filters", "params"):
+                    loc = loc[1:]
             fields.setdefault(".".join(loc) or "__all__", []).append(str(error.get("msg", "")))
         code, message = default_error(422)
         return _respond(api, request, 422, error_body(code, message, fields))
@@ -120,6 +123,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
         status = 401 if not request.user.is_authenticated else 404
         return _respond(api, request, status, error_body(code, message))
 
+    def on_malformed_upload(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        return _respond(
+            api,
+            request,
+            400,
+            error_body("malformed_body", _("The upload is not valid multipart/form-data."), {}),
+        )
+
     def on_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         log.exception("API error on %s %s", request.method, request.path)
         code, message = default_error(500)
@@ -134,6 +145,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(ConflictError, on_conflict)
     api.add_exception_handler(RuleViolation, on_rule_violation)
     api.add_exception_handler(PermissionDenied, on_permission)
+    api.add_exception_handler(MultiPartParserError, on_malformed_upload)
     api.add_exception_handler(AccessDenied, on_not_found)
 
 

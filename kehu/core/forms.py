@@ -41,9 +41,11 @@ class AuditFilterForm(StyledForm):
 
 def apply_errors(form: forms.BaseForm, exc: Any) -> None:
     """Put a service's ValidationError on the form, by field where it names one."""
+    # A form may map a service's field names to its own (``field_for_error(name)``).
+    field_for_error = getattr(form, "field_for_error", lambda name: None)
     if hasattr(exc, "error_dict"):
         for name, messages in exc.message_dict.items():
-            target = name if name in form.fields else None
+            target = name if name in form.fields else field_for_error(name)
             for message in messages:
                 form.add_error(target, message)
     else:

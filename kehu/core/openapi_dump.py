@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
+
+
+def _string_keys(value: Any) -> Any:
+    # JSON keys are strings; ninja writes status codes as ints, openapi_extra as strings.
+    if isinstance(value, dict):
+        return {str(k): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_string_keys(v) for v in value]
+    return value
 
 
 def schema_json() -> str:
@@ -11,7 +21,12 @@ def schema_json() -> str:
     from django.utils.module_loading import import_string
 
     api = import_string(settings.KEHU_API)
-    return json.dumps(api.get_openapi_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return (
+        json.dumps(
+            _string_keys(api.get_openapi_schema()), indent=2, sort_keys=True, ensure_ascii=False
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

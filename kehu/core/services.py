@@ -29,7 +29,7 @@ def _set_deleted(
     *, actor: Any, obj: SoftDeleteModel, deleted_at: Any, expected_version: int | None
 ) -> None:
     model = type(obj)
-    rows = model.all_objects.filter(pk=obj.pk)
+    rows: Any = model.all_objects.filter(pk=obj.pk)
     update: dict[str, Any] = {"deleted_at": deleted_at}
     if hasattr(obj, "version"):
         update["version"] = F("version") + 1

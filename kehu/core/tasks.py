@@ -27,5 +27,20 @@ def prune_finished_tasks() -> int:
     return deleted
 
 
+@task()
+def refresh_sqlite_statistics() -> bool:
+    """SQLite only: a full ANALYZE, so the planner knows which index narrows a search.
+
+    Without statistics SQLite may pick the soft-delete index and sort a million rows for a
+    search that the ordering index answers at once. PostgreSQL's autovacuum keeps its own."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return True
+
+
 def seal_interval() -> timedelta:
     return timedelta(seconds=max(1, settings.KEHU_AUDIT_SEAL_SECONDS))

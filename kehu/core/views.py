@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from kehu.core import selectors
@@ -86,3 +89,23 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         "csrf_failed",
         _("Your form was missing its security token or it expired. Reload the page and try again."),
     )
+
+
+class CappedPaginator(Paginator):
+    """A paginator that stops counting at ``cap`` rows.
+
+    Counting every match of a broad search over a million customers costs more than the
+    page itself; past the cap the page says "more than N" and the reader narrows the search.
+    """
+
+    def __init__(self, object_list: Any, per_page: int, *, cap: int = 10_000, **kwargs: Any):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap

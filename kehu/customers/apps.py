@@ -9,3 +9,6 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from kehu.customers import home, navigation, schedules  # noqa: F401  (registrations)
+        from kehu.customers.importers import register as register_importer
+
+        register_importer()  # the customer importer of kehu.dataio's job runner

@@ -6,6 +6,7 @@ this module, so the rule lives in one place.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import phonenumbers
@@ -16,6 +17,7 @@ from kehu.core.permissions import Perm
 # Fields of Customer (and Contact, where they exist) that are masked.
 MASKED_FIELDS: tuple[str, ...] = ("mobile", "phone", "id_number", "street", "address_text")
 MASK = "****"
+_CN_E164 = re.compile(r"\+86[1-9][0-9]{6,10}")
 
 
 def can_reveal(actor: Any) -> bool:
@@ -27,6 +29,11 @@ def mask_phone(value: str) -> str:
     ``+4915123456789`` → ``+49 151****6789``. Short numbers keep only the last two digits."""
     if not value:
         return ""
+    # Fast path for what kehu stores most: a Chinese number in E.164 (+86…), exactly as
+    # phonenumbers would split it (exports mask hundreds of thousands of them).
+    if value.startswith("+86") and _CN_E164.fullmatch(value):
+        national = value[3:]
+        return f"{national[:3]}{MASK}{national[-4:]}"
     try:
         number = phonenumbers.parse(value, None)
         national = str(number.national_number)
@@ -74,3 +81,42 @@ def masked_values(obj: Any, *, revealed: bool = False) -> dict[str, str]:
             value = getattr(obj, field) or ""
             values[field] = value if revealed else mask_value(field, value)
     return values
+
+
+def is_masked_echo(field: str, sent: Any, stored: str) -> bool:
+    """True when ``sent`` is the masked form of the stored value (a client sending back what
+    it was shown): it must leave the stored value as it is, never overwrite it."""
+    return (
+        field in MASKED_FIELDS
+        and bool(stored)
+        and isinstance(sent, str)
+        and MASK in sent
+        and sent.strip() == mask_value(field, stored)
+    )
+
+
+def without_masked_echoes(obj: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` without the masked fields sent back in their masked form."""
+    return {
+        name: value
+        for name, value in fields.items()
+        if not is_masked_echo(name, value, getattr(obj, name, "") or "")
+    }
+
+
+def check_masked_changes(actor: Any, obj: Any, clean: dict[str, Any]) -> None:
+    """A reader who may not reveal the masked fields may not change them either (they
+    could not see what they overwrite). Raises RuleViolation naming each such field."""
+    if can_reveal(actor):
+        return
+    from django.utils.translation import gettext as _
+
+    from kehu.core.models import RuleViolation
+
+    refused = {
+        name: _("Your role may not see or change this field.")
+        for name in MASKED_FIELDS
+        if name in clean and (clean[name] or "") != (getattr(obj, name, "") or "")
+    }
+    if refused:
+        raise RuleViolation(refused, code="rule")

@@ -143,6 +143,8 @@ class Customer(KehuModel):
             models.Index(fields=["name"], name="cust_name_idx"),
             models.Index(fields=["name_pinyin", "city"], name="cust_pinyin_city_idx"),
             models.Index(fields=["created_at"], name="cust_created_idx"),
+            # The list's default order, for roles that see every customer.
+            models.Index(fields=["-updated_at", "-id"], name="cust_updated_idx"),
             models.Index(fields=["last_contact_at"], name="cust_last_contact_idx"),
             models.Index(
                 fields=["pooled_at"], name="cust_pool_idx", condition=models.Q(owner__isnull=True)

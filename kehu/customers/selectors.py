@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from kehu.core.access import has_perm, scoped
 from kehu.core.permissions import Perm
-from kehu.customers import search_keys
-from kehu.customers.models import Customer, CustomerChange, Interaction
+from kehu.customers import filtering, search
+from kehu.customers.models import Contact, Customer, CustomerChange, Interaction
 
 STALE_AFTER = timedelta(days=180)
 
@@ -30,21 +30,19 @@ class CustomerFilters:
     source: str = ""
     city: str = ""
     stale_only: bool = False
+    province: str = ""
+    district: str = ""
+    created_from: date | None = None
+    created_to: date | None = None
+    contact_from: date | None = None
+    contact_to: date | None = None
+    sort: str = ""  # a key of kehu.customers.filtering.SORTS; the default otherwise
 
 
 def search_condition(q: str) -> Q | None:
-    """Names, companies, pinyin and initials, phone fragments, email, WeChat, tags."""
-    q = (q or "").strip().lower()
-    if not q:
-        return None
-    condition = Q(search_text__contains=q)
-    digits = search_keys.digits(q)
-    if digits and len(digits) >= 3 and digits == q.replace(" ", "").replace("-", ""):
-        condition |= Q(search_text__contains=digits)
-    condition |= Q(
-        pk__in=Customer.tags.through.objects.filter(tag__name__iexact=q).values("customer_id")
-    )
-    return condition
+    """Names, companies, pinyin and initials, phone fragments, email, WeChat, tags: see
+    kehu.customers.search for the rules and how they stay fast at a million customers."""
+    return search.search_condition(q)
 
 
 def customer_list(*, actor: Any, filters: CustomerFilters | None = None) -> QuerySet[Customer]:
@@ -70,9 +68,23 @@ def customer_list(*, actor: Any, filters: CustomerFilters | None = None) -> Quer
         customers = customers.filter(
             Q(verified_at__isnull=True) | Q(verified_at__lt=timezone.now() - STALE_AFTER)
         )
-    return customers.order_by("-updated_at", "-id")
+    if filters.province:
+        customers = customers.filter(province=filters.province)
+    if filters.district:
+        customers = customers.filter(district=filters.district)
+    if filters.created_from:
+        customers = customers.filter(created_at__gte=filtering.day_start(filters.created_from))
+    if filters.created_to:
+        customers = customers.filter(created_at__lt=filtering.day_after(filters.created_to))
+    if filters.contact_from:
+        customers = customers.filter(last_contact_at__gte=filtering.day_start(filters.contact_from))
+    if filters.contact_to:
+        customers = customers.filter(last_contact_at__lt=filtering.day_after(filters.contact_to))
+    return customers.order_by(*filtering.order_for(filters.sort))
 
 
+# Tags are few (hundreds), customers many: find the matching tags first, then their
+# customers through the (customer, tag) index, instead of a LIKE over a join.
 def customer_get(*, actor: Any, pk: int) -> Customer:
     """One visible customer, or Customer.DoesNotExist (pages and API answer 404)."""
     return customer_list(actor=actor).prefetch_related("tags", "contacts").get(pk=pk)
@@ -142,3 +154,113 @@ def followups_due(*, actor: Any) -> QuerySet[Interaction]:
         .select_related("customer")
         .order_by("next_step_due", "-happened_at")
     )
+
+
+# --- Contacts ----------------------------------------------------------------------------
+
+
+def contact_list(*, actor: Any, customer: Customer) -> QuerySet[Contact]:
+    """The contacts of a customer the actor may see: primary first, then by name."""
+    return scoped(actor, Perm.VIEW_CUSTOMERS, Contact).filter(
+        customer=customer, customer__deleted_at__isnull=True
+    )
+
+
+def contact_get(*, actor: Any, pk: int, perm: str = Perm.VIEW_CUSTOMERS) -> Contact:
+    """One contact of a live customer the actor may act on with ``perm``, or
+    Contact.DoesNotExist (pages and the API answer 404)."""
+    return (
+        scoped(actor, perm, Contact)
+        .filter(customer__deleted_at__isnull=True)
+        .select_related("customer")
+        .get(pk=pk)
+    )
+
+
+# --- Duplicates and deleted customers (merge and restore) ---------------------------------
+
+
+def likely_duplicates(
+    *,
+    actor: Any,
+    name: str = "",
+    company: str = "",
+    mobile: str = "",
+    email: str = "",
+    city: str = "",
+    kind: str = "",
+    exclude_id: int | None = None,
+) -> list[Any]:
+    """Existing customers that look like these values, with the reasons (same mobile,
+    email, name + company, pinyin + city) and whose they are; details only where the actor
+    may see them. See kehu.customers.duplicates."""
+    from kehu.customers.duplicates import likely_duplicates as find
+
+    return find(
+        actor=actor,
+        name=name,
+        company=company,
+        mobile=mobile,
+        email=email,
+        city=city,
+        kind=kind,
+        exclude_id=exclude_id,
+    )
+
+
+def deleted_customers(*, actor: Any, q: str = "") -> QuerySet[Customer]:
+    """Deleted (not merged) customers the actor may restore, most recently deleted first.
+    They stay restorable until the purge job removes them (KEHU_PURGE_AFTER_DAYS)."""
+    deleted = Customer.all_objects.filter(deleted_at__isnull=False, merged_into__isnull=True)
+    customers = scoped(actor, Perm.RESTORE_CUSTOMERS, deleted).select_related("owner")
+    condition = search_condition(q)
+    if condition is not None:
+        customers = customers.filter(condition)
+    return customers.order_by("-deleted_at", "-id")
+
+
+def merge_candidates(
+    *, actor: Any, ids: list[int], include_deleted: bool = False
+) -> list[Customer]:
+    """The customers among ``ids`` that the actor may merge, in the order given (live ones,
+    or also deleted and merged ones, to tell "gone meanwhile" from "not yours")."""
+    source = Customer.all_objects.all() if include_deleted else Customer.objects.all()
+    rows = scoped(actor, Perm.MERGE_CUSTOMERS, source).filter(pk__in=ids).select_related("owner")
+    by_id = {c.pk: c for c in rows.prefetch_related("tags")}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+# --- Custody: who looked at a customer file (the lending book) -------------------------------
+
+
+def may_view_file_access(*, actor: Any, customer: Customer) -> bool:
+    """The customer's owner and roles with ``customers.view_access`` may read its lending
+    book, if they may see the customer at all."""
+    if not customer_list(actor=actor).filter(pk=customer.pk).exists():
+        return False
+    return customer.owner_id == getattr(actor, "pk", None) or has_perm(actor, Perm.VIEW_FILE_ACCESS)
+
+
+def file_access_log(*, actor: Any, customer: Customer) -> QuerySet[Any]:
+    """Audit events of one customer (views, reveals, exports, edits …), newest first; none
+    for a reader who may not see them. Served by the audit log's object index."""
+    from kehu.core.models import AuditEvent
+
+    if not may_view_file_access(actor=actor, customer=customer):
+        return AuditEvent.objects.none()
+    return (
+        AuditEvent.objects.filter(object_type="customers.customer", object_id=str(customer.pk))
+        .select_related("actor")
+        .order_by("-id")
+    )
+
+
+def merged_survivor(*, actor: Any, pk: int) -> Customer | None:
+    """The live customer that ``pk`` was merged into (following chains A→B→C), if the actor
+    may see it; else None."""
+    from kehu.customers.merging import survivor_of
+
+    survivor = survivor_of(pk)
+    if survivor is None or not customer_list(actor=actor).filter(pk=survivor.pk).exists():
+        return None
+    return survivor

@@ -6,6 +6,7 @@ customer's file: customer data changes, and nothing is silently lost (动态管�
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
@@ -23,9 +24,9 @@ from kehu.core.access import AccessDenied, has_perm, scoped
 from kehu.core.audit import audit_record, diff
 from kehu.core.models import ConflictError, RuleViolation
 from kehu.core.permissions import Perm
-from kehu.customers import search_keys
+from kehu.customers import custom_fields, masking, search_keys
 from kehu.customers.choices import Channel, Gender, Kind, Size, Source, Stage, Tier
-from kehu.customers.models import Customer, CustomerChange, Interaction, Tag
+from kehu.customers.models import Contact, Customer, CustomerChange, Interaction, Tag
 
 EDITABLE = (
     "kind",
@@ -38,6 +39,7 @@ EDITABLE = (
     "phone",
     "email",
     "wechat",
+    "id_number",
     "province",
     "city",
     "district",
@@ -60,6 +62,8 @@ CHOICES = {
     "stage": Stage,
     "tier": Tier,
 }
+# Enum .values builds a new list on every access; the choices are fixed, so once.
+CHOICE_VALUES = {name: tuple(enum.values) for name, enum in CHOICES.items()}
 MAX_LENGTHS = {
     f.name: f.max_length for f in Customer._meta.fields if getattr(f, "max_length", None)
 }
@@ -71,11 +75,45 @@ def _require(actor: Any, perm: str) -> None:
         raise AccessDenied(perm)
 
 
+# A Chinese mobile number written plainly (13812345678, 138 1234 5678, 138-1234-5678,
+# +86 138 1234 5678 …): its E.164 form is +86 and the 11 digits, and whether libphonenumber
+# calls it valid depends on its first 7 digits only (CN metadata: every pattern an 11-digit
+# 1[3-9]… number can match, the mobile one, constrains at most 7 leading digits; 179… is
+# left out as it is also a carrier-code prefix for parsing). So the verdict is computed
+# once per 7-digit prefix; tests/customers/test_import_speed.py compares the two on
+# random samples over every prefix.
+_CN_MOBILE = re.compile(r"(?:\+86[ -]?)?(1[3-9][0-9])[ -]?([0-9]{4})[ -]?([0-9]{4})")
+_cn_mobile_valid: dict[str, bool] = {}
+
+
+def _cn_mobile_e164(raw: str) -> str | None:
+    """E.164 of a plainly written Chinese mobile number (see _CN_MOBILE), "" when it is
+    one but invalid, None when the text is not of that shape (ask phonenumbers)."""
+    match = _CN_MOBILE.fullmatch(raw)
+    if match is None or match[1] == "179":
+        return None
+    if not raw.startswith("+") and settings.KEHU_PHONE_REGION != "CN":
+        return None
+    national = match[1] + match[2] + match[3]
+    prefix = national[:7]
+    valid = _cn_mobile_valid.get(prefix)
+    if valid is None:  # what parse("+86…") gives, without the parsing
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(national))
+        valid = _cn_mobile_valid[prefix] = phonenumbers.is_valid_number(number)
+    return "+86" + national if valid else ""
+
+
 def normalise_phone(raw: str, *, field: str, errors: dict[str, str]) -> str:
     """Return E.164 (+8613812345678) for a valid number, or record an error."""
     raw = (raw or "").strip()
     if not raw:
         return ""
+    fast = _cn_mobile_e164(raw)
+    if fast:
+        return fast
+    if fast == "":
+        errors[field] = _("Enter a valid phone number, e.g. 138 1234 5678 or +852 9123 4567.")
+        return raw
     try:
         number = phonenumbers.parse(raw, settings.KEHU_PHONE_REGION)
     except phonenumbers.NumberParseException:
@@ -84,6 +122,26 @@ def normalise_phone(raw: str, *, field: str, errors: dict[str, str]) -> str:
         errors[field] = _("Enter a valid phone number, e.g. 138 1234 5678 or +852 9123 4567.")
         return raw
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+RESIDENT_ID_CHECK = "10X98765432"
+
+
+def resident_id_error(value: str) -> str:
+    """An 18-character PRC resident ID (17 digits and a check digit or X) must have the
+    right check digit and a real birth date; any other ID is free-form (passport, HK ID…)."""
+    if len(value) != 18 or not value[:17].isdigit() or value[17] not in "0123456789X":
+        return ""
+    digits = value[:17]
+    total = sum(int(d) * w for d, w in zip(digits, RESIDENT_ID_WEIGHTS, strict=True))
+    if RESIDENT_ID_CHECK[total % 11] != value[17]:
+        return _("This resident ID number is not valid: its check digit is wrong.")
+    try:
+        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return _("This resident ID number is not valid: its birth date does not exist.")
+    return ""
 
 
 def clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -95,11 +153,14 @@ def clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for name, value in fields.items():
         if isinstance(value, str):
-            value = "".join(ch for ch in value if ch in "\n\t" or ch.isprintable()).strip()
+            if value.isprintable():  # the common case: nothing to drop
+                value = value.strip()
+            else:
+                value = "".join(ch for ch in value if ch in "\n\t" or ch.isprintable()).strip()
             limit = MAX_LENGTHS.get(name)
             if limit and len(value) > limit:
                 errors[name] = _("At most %(n)d characters.") % {"n": limit}
-        if name in CHOICES and value not in CHOICES[name].values:
+        if name in CHOICE_VALUES and value not in CHOICE_VALUES[name]:
             errors[name] = _("Not one of the choices.")
         clean[name] = value
     if "name" in clean and not clean["name"]:
@@ -113,6 +174,11 @@ def clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
             validate_email(clean["email"])
         except ValidationError:
             errors["email"] = _("Enter a valid email address.")
+    if clean.get("id_number"):
+        clean["id_number"] = clean["id_number"].upper()
+        id_error = resident_id_error(clean["id_number"])
+        if id_error:
+            errors["id_number"] = id_error
     code = (clean.get("credit_code") or "").upper()
     if "credit_code" in clean:
         clean["credit_code"] = code
@@ -126,26 +192,55 @@ def clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def compute_search_keys(customer: Customer) -> None:
-    customer.mobile_digits = search_keys.digits(customer.mobile)[-11:] if customer.mobile else ""
-    customer.email_lower = (customer.email or "").lower()
-    customer.name_pinyin = search_keys.pinyin_full(customer.name)
-    customer.name_initials = search_keys.pinyin_initials(customer.name)
-    company_pinyin = search_keys.pinyin_full(customer.company)
-    customer.search_text = search_keys.search_text(
+def search_key_values(
+    *,
+    name: str,
+    company: str,
+    mobile: str,
+    phone: str,
+    email: str,
+    wechat: str,
+    city: str,
+) -> tuple[str, str, str, str, str]:
+    """The search keys of a customer with these fields, in SEARCH_KEY_FIELDS order
+    (mobile_digits, email_lower, name_pinyin, name_initials, search_text)."""
+    mobile_digits = search_keys.digits(mobile)[-11:] if mobile else ""
+    email_lower = (email or "").lower()
+    name_pinyin = search_keys.pinyin_full(name)
+    name_initials = search_keys.pinyin_initials(name)
+    text = search_keys.search_text(
         [
-            customer.name,
-            customer.company,
-            customer.name_pinyin,
-            customer.name_initials,
-            company_pinyin,
-            search_keys.pinyin_initials(customer.company),
-            search_keys.digits(customer.mobile),
-            search_keys.digits(customer.phone),
-            customer.email_lower,
-            customer.wechat,
-            customer.city,
+            name,
+            company,
+            name_pinyin,
+            name_initials,
+            search_keys.pinyin_full(company),
+            search_keys.pinyin_initials(company),
+            search_keys.digits(mobile),
+            search_keys.digits(phone),
+            email_lower,
+            wechat,
+            city,
         ]
+    )
+    return mobile_digits, email_lower, name_pinyin, name_initials, text
+
+
+def compute_search_keys(customer: Customer) -> None:
+    (
+        customer.mobile_digits,
+        customer.email_lower,
+        customer.name_pinyin,
+        customer.name_initials,
+        customer.search_text,
+    ) = search_key_values(
+        name=customer.name,
+        company=customer.company,
+        mobile=customer.mobile,
+        phone=customer.phone,
+        email=customer.email,
+        wechat=customer.wechat,
+        city=customer.city,
     )
 
 
@@ -167,6 +262,30 @@ def _record_changes(*, actor: Any, customer: Customer, changes: dict[str, list[A
     )
 
 
+def _clean_with_custom(
+    fields: dict[str, Any], custom: dict[str, Any] | None, *, partial: bool, current: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The customer's fields and custom values checked together: one ValidationError
+    names every bad field, custom ones as ``custom.<key>``."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    custom_clean: dict[str, Any] = {}
+    try:
+        clean = clean_fields(fields)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if custom is not None or not partial:
+        try:
+            custom_clean = custom_fields.clean_custom_values(
+                custom or {}, partial=partial, current=current
+            )
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return clean, custom_clean
+
+
 def _snapshot(customer: Customer, names: Iterable[str]) -> dict[str, Any]:
     return {
         n: getattr(customer, n + "_id") if n == "referrer" else getattr(customer, n) for n in names
@@ -174,15 +293,22 @@ def _snapshot(customer: Customer, names: Iterable[str]) -> dict[str, Any]:
 
 
 def customer_create(
-    *, actor: Any, tags: Iterable[str] = (), owner: Any = "actor", **fields: Any
+    *,
+    actor: Any,
+    tags: Iterable[str] = (),
+    owner: Any = "actor",
+    custom: dict[str, Any] | None = None,
+    **fields: Any,
 ) -> Customer:
-    """Create a customer owned by ``actor`` (or ``owner``; None puts it in the pool)."""
+    """Create a customer owned by ``actor`` (or ``owner``; None puts it in the pool).
+    ``custom``: values of the custom fields by key (required ones must be there)."""
     _require(actor, Perm.CHANGE_CUSTOMERS)
-    clean = clean_fields(fields)
+    clean, custom_clean = _clean_with_custom(fields, custom, partial=False, current=None)
     owner = actor if owner == "actor" else owner
     if owner is not None and owner.pk != actor.pk:
         _require(actor, Perm.TRANSFER_CUSTOMERS)
     customer = Customer(**clean)
+    customer.custom = custom_fields.merge_custom({}, custom_clean)
     customer.owner = owner
     customer.team_id = owner.team_id if owner else None
     customer.department_id = owner.department_id if owner else None
@@ -195,6 +321,7 @@ def customer_create(
         _set_tags(customer, tags)
         after = _snapshot(customer, clean)
         changes = diff({}, after)
+        changes.update(custom_fields.custom_changes({}, customer.custom))
         _record_changes(actor=actor, customer=customer, changes=changes)
         audit_record(actor=actor, action="customer.create", obj=customer, changes=changes)
     return customer
@@ -220,13 +347,21 @@ def customer_update(
     customer: Customer,
     expected_version: int,
     tags: Iterable[str] | None = None,
+    custom: dict[str, Any] | None = None,
     **fields: Any,
 ) -> Customer:
-    """Change a customer the actor may edit; a stale version conflicts; every change kept."""
+    """Change a customer the actor may edit; a stale version conflicts; every change kept.
+    ``custom``: custom values to set by key (``None`` or "" clears one; others stay).
+    Masked fields (mobile, ID number, addresses …) sent back in their masked form are left
+    unchanged; only a reader who may reveal them may change them."""
     _require(actor, Perm.CHANGE_CUSTOMERS)
     if not scoped(actor, Perm.CHANGE_CUSTOMERS, Customer).filter(pk=customer.pk).exists():
         raise AccessDenied(Perm.CHANGE_CUSTOMERS)
-    clean = clean_fields(fields)
+    fields = masking.without_masked_echoes(customer, fields)
+    clean, custom_clean = _clean_with_custom(
+        fields, custom, partial=True, current=customer.custom or {}
+    )
+    masking.check_masked_changes(actor, customer, clean)
     before = _snapshot(customer, clean)
     changes = diff(before, {n: (v.pk if n == "referrer" and v else v) for n, v in clean.items()})
     old_tags = sorted(customer.tags.values_list("name", flat=True))
@@ -241,9 +376,17 @@ def customer_update(
             new_tags = _set_tags(customer, tags)
             if new_tags != old_tags:
                 changes["tags"] = [", ".join(old_tags), ", ".join(new_tags)]
+        if custom is not None:
+            new_custom = custom_fields.merge_custom(customer.custom or {}, custom_clean)
+            custom_delta = custom_fields.custom_changes(customer.custom or {}, new_custom)
+            if custom_delta:
+                changes.update(custom_delta)
+                customer.custom = new_custom
         if not changes:
             return customer
         values = {n: getattr(customer, n) for n in clean}
+        if custom is not None:
+            values["custom"] = customer.custom
         values.update({n: getattr(customer, n) for n in SEARCH_KEY_FIELDS})
         values["updated_at"] = timezone.now()
         if current.update(version=F("version") + 1, **values) != 1:
@@ -503,3 +646,179 @@ def followup_done(*, actor: Any, interaction: Interaction) -> Interaction:
             changes={"next_step": [interaction.next_step, None]},
         )
     return interaction
+
+
+# --- Contacts of a customer (an organisation's people and their roles) ---------------------
+
+CONTACT_FIELDS = ("name", "role", "mobile", "email", "wechat", "is_primary")
+CONTACT_MAX_LENGTHS = {
+    f.name: f.max_length for f in Contact._meta.fields if getattr(f, "max_length", None)
+}
+
+
+def clean_contact_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Check and normalise contact fields; ValidationError names every bad field."""
+    unknown = set(fields) - set(CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown contact fields: {sorted(unknown)}")
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == "is_primary":
+            if not isinstance(value, bool):
+                errors[name] = _("Not one of the choices.")
+            clean[name] = bool(value)
+            continue
+        value = "".join(ch for ch in str(value or "") if ch.isprintable()).strip()
+        limit = CONTACT_MAX_LENGTHS.get(name)
+        if limit and len(value) > limit:
+            errors[name] = _("At most %(n)d characters.") % {"n": limit}
+        clean[name] = value
+    if "name" in clean and not clean["name"]:
+        errors["name"] = _("A contact needs a name.")
+    if "mobile" in clean:
+        clean["mobile"] = normalise_phone(clean["mobile"], field="mobile", errors=errors)
+    if clean.get("email"):
+        clean["email"] = clean["email"].lower()
+        try:
+            validate_email(clean["email"])
+        except ValidationError:
+            errors["email"] = _("Enter a valid email address.")
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _lock_changeable_customer(actor: Any, customer_id: int) -> Customer:
+    """The customer, locked for this transaction, if the actor may change it (else
+    AccessDenied): contact writes of one customer queue, so it keeps one primary contact."""
+    _require(actor, Perm.CHANGE_CUSTOMERS)
+    customer = (
+        scoped(actor, Perm.CHANGE_CUSTOMERS, Customer)
+        .select_for_update()
+        .filter(pk=customer_id)
+        .first()
+    )
+    if customer is None:
+        raise AccessDenied(Perm.CHANGE_CUSTOMERS)
+    return customer
+
+
+def _demote_other_primaries(*, customer_id: int, keep_id: int | None) -> list[int]:
+    others = Contact.objects.filter(customer_id=customer_id, is_primary=True)
+    if keep_id is not None:
+        others = others.exclude(pk=keep_id)
+    ids = list(others.values_list("pk", flat=True))
+    if ids:
+        Contact.objects.filter(pk__in=ids).update(
+            is_primary=False, version=F("version") + 1, updated_at=timezone.now()
+        )
+    return ids
+
+
+def contact_create(*, actor: Any, customer: Customer, **fields: Any) -> Contact:
+    """Add a contact to a customer the actor may change. A new primary contact replaces
+    the previous one (a customer has at most one)."""
+    clean = clean_contact_fields(fields)
+    if not clean.get("name"):
+        raise ValidationError({"name": _("A contact needs a name.")})
+    with transaction.atomic():
+        _lock_changeable_customer(actor, customer.pk)
+        contact = Contact(customer=customer, **clean)
+        contact.save()
+        changes = diff({}, {n: getattr(contact, n) for n in CONTACT_FIELDS})
+        changes["customer"] = [None, customer.pk]
+        if contact.is_primary:
+            demoted = _demote_other_primaries(customer_id=customer.pk, keep_id=contact.pk)
+            if demoted:
+                changes["primary_before"] = [demoted, None]
+        audit_record(actor=actor, action="customers.contact.create", obj=contact, changes=changes)
+    return contact
+
+
+def contact_update(
+    *, actor: Any, contact: Contact, expected_version: int, **fields: Any
+) -> Contact:
+    """Change a contact; a stale ``expected_version`` conflicts (nothing is overwritten)."""
+    clean = clean_contact_fields(fields)
+    with transaction.atomic():
+        _lock_changeable_customer(actor, contact.customer_id)
+        current = Contact.objects.filter(pk=contact.pk).first()
+        if current is None:
+            raise AccessDenied(Perm.CHANGE_CUSTOMERS)
+        if current.version != expected_version:
+            raise ConflictError(contact)
+        changes = diff(
+            {n: getattr(current, n) for n in clean}, {n: value for n, value in clean.items()}
+        )
+        if not changes:
+            return current
+        for name, value in clean.items():
+            setattr(current, name, value)
+        current.save_versioned(expected_version=expected_version, update_fields=list(clean))
+        if current.is_primary and "is_primary" in changes:
+            demoted = _demote_other_primaries(customer_id=current.customer_id, keep_id=current.pk)
+            if demoted:
+                changes["primary_before"] = [demoted, None]
+        audit_record(actor=actor, action="customers.contact.update", obj=current, changes=changes)
+    for name in (*clean, "version", "updated_at"):
+        setattr(contact, name, getattr(current, name))
+    return contact
+
+
+def contact_delete(*, actor: Any, contact: Contact, expected_version: int) -> None:
+    """Soft-delete a contact (restorable); a stale ``expected_version`` conflicts."""
+    from kehu.core.services import record_soft_delete
+
+    with transaction.atomic():
+        _lock_changeable_customer(actor, contact.customer_id)
+        if not Contact.objects.filter(pk=contact.pk).exists():
+            raise AccessDenied(Perm.CHANGE_CUSTOMERS)
+        record_soft_delete(actor=actor, obj=contact, expected_version=expected_version)
+
+
+def contact_reveal(*, actor: Any, contact: Contact) -> dict[str, str]:
+    """The contact's masked fields in the clear, for a reader allowed to reveal them;
+    every reveal is an audited action (custody, 借阅)."""
+    from kehu.customers.masking import can_reveal, masked_values
+
+    if not can_reveal(actor):
+        raise AccessDenied(Perm.REVEAL_CUSTOMER_PII)
+    if not scoped(actor, Perm.VIEW_CUSTOMERS, Contact).filter(pk=contact.pk).exists():
+        raise AccessDenied(Perm.VIEW_CUSTOMERS)
+    values = masked_values(contact, revealed=True)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="customers.contact.reveal",
+            obj=contact,
+            changes={"fields": [None, sorted(name for name, value in values.items() if value)]},
+        )
+    return values
+
+
+# --- Merge and restore (kehu.customers.merging; re-exported here, the app's public face) --
+
+
+def customers_merge(
+    *,
+    actor: Any,
+    target: Customer,
+    others: Iterable[Customer],
+    reason: str,
+    versions: dict[int, int] | None = None,
+    choices: dict[str, int] | None = None,
+) -> Customer:
+    """Merge duplicate customers into ``target``; see kehu.customers.merging."""
+    from kehu.customers import merging
+
+    return merging.customers_merge(
+        actor=actor, target=target, others=others, reason=reason, versions=versions, choices=choices
+    )
+
+
+def customer_restore(*, actor: Any, customer_id: int) -> Customer:
+    """Bring back a deleted customer with its rows; see kehu.customers.merging."""
+    from kehu.customers import merging
+
+    return merging.customer_restore(actor=actor, customer_id=customer_id)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django_tasks import task
 
 from kehu.core.services import purge_deleted
-from kehu.customers.models import Customer
+from kehu.customers.models import Contact, Customer
 from kehu.customers.services import customers_return_idle
 
 
@@ -20,5 +20,9 @@ def return_idle_customers() -> int:
 
 @task()
 def purge_deleted_customers() -> int:
-    """Customers deleted more than KEHU_PURGE_AFTER_DAYS ago are removed for good."""
-    return purge_deleted(model=Customer, older_than=timedelta(days=settings.KEHU_PURGE_AFTER_DAYS))
+    """Customers (and contacts deleted on their own) deleted more than KEHU_PURGE_AFTER_DAYS
+    ago are removed for good."""
+    older_than = timedelta(days=settings.KEHU_PURGE_AFTER_DAYS)
+    return purge_deleted(model=Customer, older_than=older_than) + purge_deleted(
+        model=Contact, older_than=older_than
+    )

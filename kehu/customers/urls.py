@@ -1,6 +1,14 @@
 from django.urls import path
 
-from kehu.customers import views
+from kehu.customers import (
+    views,
+    views_contacts,
+    views_custody,
+    views_custom_fields,
+    views_export,
+    views_filters,
+    views_merge,
+)
 
 app_name = "customers"
 
@@ -14,4 +22,23 @@ urlpatterns = [
     path("<int:pk>/verify/", views.customer_verify, name="verify"),
     path("<int:pk>/release/", views.customer_release, name="release"),
     path("<int:pk>/interactions/", views.interaction_add, name="interaction_add"),
+    path("<int:pk>/reveal/", views_custody.customer_reveal, name="reveal"),
+    path("<int:pk>/access/", views_custody.file_access, name="access"),
+    path("custom-fields/", views_custom_fields.field_list, name="custom_field_list"),
+    path("custom-fields/new/", views_custom_fields.field_edit, name="custom_field_create"),
+    path("custom-fields/<int:pk>/", views_custom_fields.field_edit, name="custom_field_edit"),
+    path("<int:pk>/contacts/new/", views_contacts.contact_create, name="contact_create"),
+    path("contacts/<int:pk>/edit/", views_contacts.contact_edit, name="contact_edit"),
+    path("contacts/<int:pk>/delete/", views_contacts.contact_delete, name="contact_delete"),
+    path("duplicates/", views_merge.duplicate_check, name="duplicates"),
+    path("merge/", views_merge.merge_page, name="merge"),
+    path("deleted/", views_merge.deleted_list, name="deleted"),
+    path("<int:pk>/restore/", views_merge.restore, name="restore"),
+    path("export/", views_export.customer_export, name="export"),
+    path("saved-filters/", views_filters.saved_filter_save, name="saved_filter_save"),
+    path(
+        "saved-filters/<int:pk>/delete/",
+        views_filters.saved_filter_delete,
+        name="saved_filter_delete",
+    ),
 ]

@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,8 +19,8 @@ from kehu.core.access import has_perm, require
 from kehu.core.forms import apply_errors
 from kehu.core.models import ConflictError, RuleViolation
 from kehu.core.permissions import Perm
-from kehu.core.views import is_htmx
-from kehu.customers import selectors, services
+from kehu.core.views import CappedPaginator, is_htmx
+from kehu.customers import selectors, services, views_custody, views_merge
 from kehu.customers.forms import (
     CustomerFilterForm,
     CustomerForm,
@@ -31,7 +30,7 @@ from kehu.customers.forms import (
     initial_for,
 )
 from kehu.customers.models import Customer, CustomerChange
-from kehu.customers.selectors import CustomerFilters
+from kehu.customers.views_filters import list_extras
 
 PAGE_SIZE = 50
 
@@ -54,7 +53,8 @@ def _wants_partial(request: HttpRequest) -> bool:
 
 
 def _page(request: HttpRequest, rows: Any) -> Any:
-    return Paginator(rows, PAGE_SIZE, allow_empty_first_page=True).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(rows, PAGE_SIZE, allow_empty_first_page=True)
+    return paginator.get_page(request.GET.get("page"))
 
 
 def _query_without_page(request: HttpRequest) -> str:
@@ -76,17 +76,9 @@ def _render_list(request: HttpRequest, template: str, context: dict[str, Any]) -
 
 @require(Perm.VIEW_CUSTOMERS)
 def customer_list(request: HttpRequest) -> HttpResponse:
-    form = CustomerFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
-    filters = CustomerFilters(
-        q=data.get("q", ""),
-        stage=data.get("stage", ""),
-        tier=data.get("tier", ""),
-        tag=data.get("tag", "").strip(),
-        source=data.get("source", ""),
-        city=data.get("city", "").strip(),
-        stale_only=bool(data.get("stale")),
-    )
+    form = CustomerFilterForm(request.GET or None, actor=request.user)
+    form.is_valid()  # a field with an error is left out of the filter and shows its error
+    filters = form.filters()
     page = _page(request, selectors.customer_list(actor=request.user, filters=filters))
     rows = [{"customer": c, "stale": selectors.is_stale(c)} for c in page]
     return _render_list(
@@ -98,6 +90,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "query": _query_without_page(request),
             "can_change": has_perm(request.user, Perm.CHANGE_CUSTOMERS),
+            "can_merge": has_perm(request.user, Perm.MERGE_CUSTOMERS),
+            **list_extras(request),
         },
     )
 
@@ -113,6 +107,7 @@ def _form_page(
     cancel_url: str,
     conflict: str = "",
     status: int = 200,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     return render(
         request,
@@ -123,6 +118,7 @@ def _form_page(
             "cancel_url": cancel_url,
             "conflict": conflict,
             "form_id": "customer-form",
+            **(extra or {}),
         },
         status=status,
     )
@@ -131,28 +127,39 @@ def _form_page(
 @require(Perm.CHANGE_CUSTOMERS)
 def customer_create(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None)
+    duplicates: list[Any] = []
     if request.method == "POST" and form.is_valid():
-        try:
-            customer = services.customer_create(
-                actor=request.user, tags=form.tag_names(), **form.customer_fields()
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
-            return redirect("customers:detail", pk=customer.pk)
+        # Likely duplicates need an explicit "create anyway" (kehu.customers.views_merge).
+        duplicates = views_merge.duplicates_for_form(request, form)
+        if not views_merge.create_blocked_by_duplicates(request, duplicates):
+            try:
+                customer = services.customer_create(
+                    actor=request.user,
+                    tags=form.tag_names(),
+                    custom=form.custom_values(),
+                    **form.customer_fields(),
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+                return redirect("customers:detail", pk=customer.pk)
     return _form_page(
         request,
         form,
         title=_("New customer"),
         cancel_url=reverse("customers:list"),
         status=400 if form.errors else 200,
+        extra=views_merge.duplicate_context(request, duplicates),
     )
 
 
 @require(Perm.VIEW_CUSTOMERS)
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = _visible(request, pk)
+    try:
+        customer = _visible(request, pk)
+    except Http404:
+        return views_merge.follow_merge(request, pk)  # a merged id leads to the survivor
     changes = list(selectors.customer_changes(actor=request.user, customer=customer))
     return render(
         request,
@@ -160,7 +167,6 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "customer": customer,
             "tags": list(customer.tags.all()),
-            "contacts": list(customer.contacts.all()),
             "stale": selectors.is_stale(customer),
             "history": _history_rows(changes),
             "can_change": has_perm(request.user, Perm.CHANGE_CUSTOMERS),
@@ -171,6 +177,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 selectors.interaction_list(actor=request.user, customer=customer)[:50]
             ),
             "interaction_form": InteractionForm(),
+            # Masked fields, custom fields, reveal; records the opening (lending book).
+            **views_custody.file_extras(request, customer),
         },
     )
 
@@ -195,7 +203,15 @@ def interaction_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require(Perm.CHANGE_CUSTOMERS)
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _visible(request, pk)
-    form = CustomerForm(request.POST or None, initial=initial_for(customer), editing=True)
+    # Custody: who may reveal sees and edits the real values (the opening is audited as
+    # a reveal); others see them masked and read-only, and saving leaves them unchanged.
+    may_reveal = views_custody.edit_reveal(request, customer)
+    form = CustomerForm(
+        request.POST or None,
+        initial=initial_for(customer, may_reveal=may_reveal),
+        editing=True,
+        may_reveal=may_reveal,
+    )
     conflict, status = "", 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -204,6 +220,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 customer=customer,
                 expected_version=form.cleaned_data["version"],
                 tags=form.tag_names(),
+                custom=form.custom_values(),
                 **form.customer_fields(),
             )
         except ValidationError as exc:
@@ -292,6 +309,11 @@ def _history_rows(changes: list[CustomerChange]) -> list[dict[str, Any]]:
         if value.isdigit()
     }
     names = _user_names(owner_ids)
+    custom_labels = (
+        views_custody.custom_fields.field_labels()
+        if any(c.field.startswith("custom.") for c in changes)
+        else {}
+    )
     rows = []
     for change in changes:
         field: Any
@@ -299,6 +321,8 @@ def _history_rows(changes: list[CustomerChange]) -> list[dict[str, Any]]:
             field = Customer._meta.get_field(change.field)
         except FieldDoesNotExist:
             field = None
+        if field is not None and not hasattr(field, "verbose_name"):
+            field = None  # a reverse relation, e.g. "merged_from" (views_merge.HISTORY_LABELS)
         choices = dict(field.flatchoices) if field is not None and field.choices else {}
 
         def shown(value: str, choices: dict = choices, field_name: str = change.field) -> Any:
@@ -306,12 +330,20 @@ def _history_rows(changes: list[CustomerChange]) -> list[dict[str, Any]]:
                 return names.get(int(value), value) if value.isdigit() else ""
             return choices.get(value, value)
 
+        label = (
+            field.verbose_name
+            if field is not None
+            else views_merge.HISTORY_LABELS.get(change.field, change.field)
+        )
+        if field is None and change.field.startswith("custom."):
+            label = custom_labels.get(change.field[7:], change.field)
         rows.append(
             {
                 "change": change,
-                "label": field.verbose_name if field is not None else change.field,
-                "old": shown(change.old_value),
-                "new": shown(change.new_value),
+                "label": label,
+                # Custody: the history of a masked field stays masked.
+                "old": views_custody.masked_history_value(change.field, shown(change.old_value)),
+                "new": views_custody.masked_history_value(change.field, shown(change.new_value)),
             }
         )
     return rows

@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class JobStatus(models.TextChoices):
-    PENDING = "pending", _("Waiting")
+    PENDING = "pending", _("Waiting for the column mapping")
+    QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
     DONE = "done", _("Finished")
     FAILED = "failed", _("Failed")

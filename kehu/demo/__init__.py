@@ -16,8 +16,9 @@ from django.db import transaction
 from kehu.accounts.models import Department, Role, Team, User
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditEvent
-from kehu.demo.customers import make_customers
+from kehu.demo.customers import default_users, make_customers
 from kehu.demo.names import CITIES, chinese_name, english_name, mobile_number, pinyin_username
+from kehu.demo.needs import last_customer_id, make_contacts_and_needs
 
 DEMO_PASSWORD = "kehu-demo-2026"  # noqa: S105  (documented demo credential, demo users only)
 
@@ -45,11 +46,22 @@ def demo_loaded() -> bool:
 
 
 def load_demo(
-    *, seed: int = 2026, users: int = 40, customers: int = 300, only_if_empty: bool = False
+    *,
+    seed: int = 2026,
+    users: int | None = None,
+    customers: int = 300,
+    only_if_empty: bool = False,
 ) -> dict[str, Any] | None:
-    """Create demo teams, colleagues and customers. Return a summary with rows per second."""
+    """Create demo teams, colleagues and customers. Return a summary with rows per second.
+
+    ``users`` defaults to 40, or one colleague per 400 customers for a large demo. Teams and
+    colleagues are one transaction; customers are written in batches of their own (a
+    million rows in one transaction would hold the SQLite write lock for minutes).
+    """
     if only_if_empty and demo_loaded():
         return None
+    if users is None:
+        users = default_users(customers)
     rng = random.Random(seed)
     started = time.perf_counter()
     departments = {d.code: d for d in Department.objects.all()}
@@ -111,10 +123,14 @@ def load_demo(
         owners = list(
             User.objects.filter(
                 role__code__in=["sales", "manager", "service_agent"], is_active=True
-            )
+            ).order_by("pk")
         )
-        customer_rows = make_customers(rng, customers, owners) if owners and customers else 0
-        rows = len(teams) + len(new_users) + customer_rows
+    after_id = last_customer_id()
+    customer_rows = make_customers(rng, customers, owners) if owners and customers else 0
+    # Its own random stream, so adding contacts and needs leaves the customers as they were.
+    contact_rows, need_rows = make_contacts_and_needs(random.Random(seed + 1), after_id=after_id)
+    rows = len(teams) + len(new_users) + customer_rows + contact_rows + need_rows
+    with transaction.atomic():
         audit_record(actor="demo", action="demo.load", object_label=f"seed={seed}", row_count=rows)
     seconds = time.perf_counter() - started
     return {
@@ -122,6 +138,8 @@ def load_demo(
         "teams": len(teams),
         "users": len(new_users),
         "customers": customer_rows,
+        "contacts": contact_rows,
+        "needs": need_rows,
         "rows": rows,
         "seconds": round(seconds, 3),
         "rows_per_second": round(rows / seconds, 1) if seconds else None,

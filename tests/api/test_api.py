@@ -263,3 +263,11 @@ def test_token_users_language_is_applied(owner):
     owner.save()
     response = token_client(owner).get("/api/v1/users/999999")
     assert error_of(response)["message"] != "Not found."
+
+
+@pytest.mark.django_db
+def test_malformed_multipart_is_a_400_not_a_500(owner):
+    client = token_client(owner)
+    response = client.generic("POST", "/api/v1/imports", b"xx", content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "malformed_body"

@@ -95,7 +95,7 @@ def test_list_shows_own_customers_only_and_search_by_initials(owner, teammate):
     assert row_ids(response) == {mine.pk, other.pk}
     html = response.content.decode()
     assert f'href="/customers/{mine.pk}/"' in html
-    assert "明珠贸易" in html and "+8613812345678" in html
+    assert "明珠贸易" in html and "138****5678" in html  # masked (custody)
     assert "赵六" not in html
 
     for q in ("zs", "ZS", "zhangsan", "张", "5678", "138 1234"):
@@ -427,3 +427,16 @@ def test_navigation_and_home_cards(owner, outsider):
     assert cards["my_customers"] == 0 and "pool" not in cards
     html = home.content.decode()
     assert 'href="/customers/"' in html and 'href="/customers/pool/"' not in html
+
+
+def test_list_count_stops_at_the_cap(owner):
+    from kehu.core.views import CappedPaginator
+
+    for i in range(4):
+        factories.customer(owner, f"封顶{i}")
+    rows = Customer.objects.order_by("id")
+    capped = CappedPaginator(rows, 2, cap=3)
+    assert capped.count == 4 and capped.capped
+    assert [c.pk for c in capped.page(1)] == list(rows.values_list("pk", flat=True)[:2])
+    exact = CappedPaginator(rows, 2, cap=10)
+    assert exact.count == 4 and not exact.capped

@@ -253,3 +253,27 @@ def test_deleted_customers_are_purged_after_the_grace_period(owner, settings):
     Customer.all_objects.filter(pk=c.pk).update(deleted_at=timezone.now() - timedelta(days=31))
     assert purge_deleted_customers.call() == 1
     assert not Customer.all_objects.filter(pk=c.pk).exists()
+
+
+def test_contacts_deleted_on_their_own_are_purged_too(owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kehu.customers.models import Contact
+    from kehu.customers.tasks import purge_deleted_customers
+
+    c = factories.customer(owner, "留下")
+    kept = Contact.objects.create(customer=c, name="在职")
+    gone = Contact.objects.create(customer=c, name="离职")
+    Contact.all_objects.filter(pk=gone.pk).update(deleted_at=timezone.now() - timedelta(days=31))
+    assert purge_deleted_customers.call() == 1
+    assert list(Contact.all_objects.filter(customer=c)) == [kept]
+
+
+def test_sqlite_statistics_job_runs_analyze_only_on_sqlite():
+    from django.db import connection
+
+    from kehu.core.tasks import refresh_sqlite_statistics
+
+    assert refresh_sqlite_statistics.call() is (connection.vendor == "sqlite")

@@ -50,7 +50,7 @@ def test_create_find_edit_and_read_the_history(page, salesperson, sign_in_direct
     created = Customer.objects.get(name="张三")
     page.wait_for_url(f"**{LIST}{created.pk}/")
     expect(page.locator("#customer-name")).to_have_text("张三")
-    expect(page.locator('#customer-fields [data-field="mobile"]')).to_have_text("+8613812345678")
+    expect(page.locator('#customer-fields [data-field="mobile"]')).to_have_text("138****5678")
     expect(page.locator("#customer-tags [data-tag]")).to_have_count(2)
     assert (created.owner, created.city) == (salesperson, "上海")
 

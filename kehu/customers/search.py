@@ -1,0 +1,207 @@
+"""The customer search box: what a query matches, and how it stays fast at a million rows.
+
+What matches (the same on SQLite and PostgreSQL):
+
+* three characters or more: any substring of the customer's search keys (name, company,
+  their pinyin and initials, phone digits, email, WeChat ID, city); a phone fragment typed
+  with spaces or dashes (``138-1234``) also as bare digits;
+* one or two characters: any substring of a Chinese word (``张``, ``华强``) or of its
+  pinyin initials (``zs``, ``hq``), through the n-gram words ``search_keys.search_text``
+  adds; and the start of the full pinyin, the initials or the name (``li`` → lina; the
+  name as typed, case-sensitive), through B-tree range conditions;
+* always: customers carrying a tag whose name contains the query (any case).
+
+How it stays fast: substrings go through a trigram index (pg_trgm GIN on PostgreSQL, an
+FTS5 ``trigram`` table on SQLite, migration customers/0007). The list is ordered by
+``-updated_at`` (or ``-id`` in the API) with LIMIT 50, and a planner left alone can walk
+the ordering index row by row hoping to meet 50 matches — fast for a common term, a scan
+of the whole table for a rare one; or it collects every match of a common term before
+sorting. So the matching ids are first fetched from the index with a cap:
+
+* at most ``CANDIDATE_CAP`` matches: the list filters on ``id IN (those ids)`` — sorting
+  a few thousand rows is cheap;
+* more: the term is common, and walking the ordering index meets 50 matches within a few
+  thousand rows; the condition is then written so that no planner prefers the trigram
+  index (``strpos``/``instr`` and a correlated EXISTS for tags).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from django.db import connection, connections
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import StrIndex
+from django.db.models.lookups import GreaterThan
+
+from kehu.customers import search_keys
+from kehu.customers.models import Customer
+
+log = logging.getLogger("kehu.customers")
+
+FTS_TABLE = "customers_customer_fts"  # SQLite only (migration customers/0007)
+CANDIDATE_CAP = 5000
+MAX_TAGS_PER_QUERY = 200
+MAX_QUERY_LENGTH = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"\s+")
+_PHONE_LIKE = re.compile(r"[\d\s\-()+.]+")
+
+_fts_available: dict[tuple[str, str], bool] = {}
+
+
+def clean_query(q: str) -> str:
+    """The query as searched: control characters dropped, spaces collapsed, trimmed."""
+    q = _CONTROL.sub(" ", q or "")
+    return _SPACES.sub(" ", q).strip()[:MAX_QUERY_LENGTH]
+
+
+def fts_available(alias: str = "default") -> bool:
+    """Whether this SQLite database has the FTS5 trigram table (checked once per file)."""
+    connection = connections[alias]
+    if connection.vendor != "sqlite":
+        return False
+    key = (alias, str(connection.settings_dict["NAME"]))
+    if key not in _fts_available:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [FTS_TABLE]
+            )
+            found = cursor.fetchone() is not None
+        if not found:
+            log.warning("No FTS5 trigram table %s: customer search uses LIKE.", FTS_TABLE)
+        _fts_available[key] = found
+    return _fts_available[key]
+
+
+def _fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def substrings(q: str) -> list[str]:
+    """The substrings of search_text that a query looks for, each one a trigram index
+    can serve (three characters or more)."""
+    lowered = q.lower()
+    if len(lowered) < 3:
+        return [search_keys.short_pattern(lowered)]
+    found = [lowered]
+    digits = search_keys.digits(lowered)
+    if len(digits) >= 3 and digits != lowered and _PHONE_LIKE.fullmatch(lowered):
+        found.append(digits)
+    return found
+
+
+def _prefix_range(field: str, prefix: str) -> Q:
+    """``field`` starts with ``prefix`` (case-sensitive), as a range a B-tree serves on
+    any collation, with the exact LIKE as a recheck."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper, f"{field}__startswith": prefix})
+
+
+def prefix_condition(q: str) -> Q:
+    lowered = q.lower()
+    condition = _prefix_range("name_initials", lowered) | _prefix_range("name_pinyin", lowered)
+    condition |= _prefix_range("name", q)
+    return condition
+
+
+# The probes below are plain SQL: they run on every search, and the ORM's compile costs
+# more than the index lookups themselves.
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _tag_ids(q: str) -> list[int]:
+    """Tags whose name contains ``q`` in any case (tags are few: hundreds)."""
+    pattern = "%" + _like_escape(q.upper()) + "%"
+    return [
+        row[0]
+        for row in _rows(
+            "SELECT id FROM customers_tag WHERE UPPER(name) LIKE %s ESCAPE '\\' "
+            "ORDER BY id LIMIT %s",
+            [pattern, MAX_TAGS_PER_QUERY],
+        )
+    ]
+
+
+def _tagged_ids(tag_ids: list[int], limit: int) -> set[int]:
+    marks = ", ".join(["%s"] * len(tag_ids))
+    return {
+        row[0]
+        for row in _rows(
+            f"SELECT customer_id FROM customers_customer_tags WHERE tag_id IN ({marks}) "  # noqa: S608
+            "LIMIT %s",
+            [*tag_ids, limit],
+        )
+    }
+
+
+def _indexed_substring_ids(patterns: list[str], limit: int) -> set[int]:
+    """Ids of customers (deleted ones included) whose search_text contains any pattern,
+    at most ``limit`` per pattern, straight from the trigram index."""
+    ids: set[int] = set()
+    for pattern in patterns:
+        if fts_available():
+            sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s"  # noqa: S608
+            params: list[Any] = [_fts_phrase(pattern), limit]
+        else:  # PostgreSQL: the pg_trgm GIN index; SQLite without FTS5: a scan
+            sql = "SELECT id FROM customers_customer WHERE search_text LIKE %s ESCAPE '\\' LIMIT %s"
+            params = ["%" + _like_escape(pattern) + "%", limit]
+        ids.update(row[0] for row in _rows(sql, params))
+    return ids
+
+
+def _prefix_ids(q: str, limit: int) -> set[int]:
+    """Ids whose initials, pinyin or name start with the short query, through B-trees."""
+    lowered = q.lower()
+    wanted = (("name_initials", lowered), ("name_pinyin", lowered), ("name", q))
+    ids: set[int] = set()
+    for column, prefix in wanted:
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        for pk, value in _rows(
+            f"SELECT id, {column} FROM customers_customer "  # noqa: S608
+            f"WHERE {column} >= %s AND {column} < %s LIMIT %s",
+            [prefix, upper, limit],
+        ):
+            if value.startswith(prefix):  # the range is a superset on some collations
+                ids.add(pk)
+    return ids
+
+
+def search_condition(q: str) -> Q | None:
+    """The condition a search query puts on customers (see the module docstring)."""
+    q = clean_query(q)
+    if not q:
+        return None
+    tag_ids = _tag_ids(q)
+    patterns = substrings(q)
+    short = len(q) < 3
+    limit = CANDIDATE_CAP + 1
+    ids = _indexed_substring_ids(patterns, limit)
+    if short and len(ids) <= CANDIDATE_CAP:
+        ids |= _prefix_ids(q, limit)
+    if tag_ids and len(ids) <= CANDIDATE_CAP:
+        ids |= _tagged_ids(tag_ids, limit)
+    if len(ids) <= CANDIDATE_CAP:
+        return Q(pk__in=sorted(ids))
+    prefixes = prefix_condition(q) if short else None
+    tagged = Customer.tags.through.objects.filter(tag_id__in=tag_ids)
+    # A common term: check each row met on the ordering index.
+    condition = Q()
+    for pattern in patterns:
+        condition |= Q(GreaterThan(StrIndex("search_text", Value(pattern)), 0))
+    if prefixes is not None:
+        condition |= prefixes
+    if tag_ids:
+        condition |= Q(Exists(tagged.filter(customer_id=OuterRef("pk"))))
+    return condition

@@ -1,0 +1,274 @@
+"""The customer search box: what matches, on SQLite (FTS5 trigram) and PostgreSQL (pg_trgm),
+through both of its paths (few matches: ids from the index; many: the ordering walk), and
+the SQLite FTS table kept in sync by triggers."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from django.db import connection
+
+from kehu.core.services import record_soft_delete
+from kehu.customers import search, search_keys, selectors, services
+from kehu.customers.models import Customer
+from kehu.customers.selectors import CustomerFilters
+from tests import factories
+from tests.conftest import is_postgres
+
+pytestmark = pytest.mark.django_db
+
+
+def names(actor, q: str) -> set[str]:
+    return set(
+        selectors.customer_list(actor=actor, filters=CustomerFilters(q=q)).values_list(
+            "name", flat=True
+        )
+    )
+
+
+@pytest.fixture(params=["few", "many"])
+def path(request, monkeypatch):
+    """Run a test through both plans: ids straight from the index (the usual cap), and
+    the walk a common term takes (a cap of 0 sends every query there)."""
+    if request.param == "many":
+        monkeypatch.setattr(search, "CANDIDATE_CAP", 0)
+    return request.param
+
+
+@pytest.fixture
+def cast(owner):
+    factories.customer(owner, "张三", mobile="13812345678", tags=["VIP"], city="上海")
+    factories.customer(
+        owner, "李娜", email="lina@example.com", company="深圳华强电子", wechat="lina_sz"
+    )
+    factories.customer(owner, "Alice Wong", wechat="alice_hk", tags=["Key account"])
+    factories.customer(owner, "小张", mobile="+852 9123 4567")
+    return owner
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("张三", {"张三"}),  # two Han characters: a whole name
+        ("张", {"张三", "小张"}),  # one Han character, anywhere in the name
+        ("三", {"张三"}),
+        ("华强", {"李娜"}),  # two Han characters inside the company name
+        ("华强电子", {"李娜"}),
+        ("zhangsan", {"张三"}),  # full pinyin
+        ("ZhangSan", {"张三"}),
+        ("zs", {"张三"}),  # pinyin initials
+        ("ZS", {"张三"}),
+        ("xz", {"小张"}),
+        ("x", {"小张"}),  # one letter: initials containing it
+        ("z", {"张三", "小张", "李娜"}),  # (深圳华强电子: szhqdz)
+        ("li", {"李娜"}),  # two letters: start of the full pinyin
+        ("lina", {"李娜"}),
+        ("hq", {"李娜"}),  # initials inside the company's initials (szhqdz)
+        ("szhq", {"李娜"}),
+        ("5678", {"张三"}),  # phone fragments
+        ("1381234", {"张三"}),
+        ("138-1234", {"张三"}),
+        ("138 1234 5678", {"张三"}),
+        ("91234567", {"小张"}),
+        ("lina@example", {"李娜"}),  # email
+        ("EXAMPLE.COM", {"李娜"}),
+        ("alice_hk", {"Alice Wong"}),  # WeChat
+        ("lina_sz", {"李娜"}),
+        ("wong", {"Alice Wong"}),
+        ("Al", {"Alice Wong"}),  # two characters: start of the name as typed
+        ("vip", {"张三"}),  # tag, any case
+        ("key acc", {"Alice Wong"}),  # part of a tag
+        ("上海", {"张三"}),  # city
+        ("nobody", set()),
+        ("张四", set()),
+        ("qq", set()),
+    ],
+)
+def test_matching_rules(cast, path, q, expected):
+    assert names(cast, q) == expected
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"',
+        "%",
+        "_",
+        "\\",
+        "'; DROP TABLE customers_customer; --",
+        '"张三" OR "x"',
+        "NEAR(a b)",
+        "张\x00三",
+        "\x1f张\x1f",
+        "x" * 10_000,
+        "<script>alert(1)</script>",
+        "=1+2",
+    ],
+)
+def test_hostile_queries_match_nothing_and_never_fail(cast, path, q):
+    found = {c.name for c in Customer.objects.filter(search.search_condition(q))}
+    assert found <= {"张三", "小张"}  # "\x1f张\x1f" reads as "张"; nothing else may match
+    assert Customer.objects.count() == 4
+
+
+def test_control_characters_in_the_query_are_spaces(cast):
+    assert search.clean_query("  张\x00三\t ") == "张 三"
+    assert names(cast, "\x1f张三\x1f") == {"张三"}
+
+
+def test_scope_still_applies(cast, teammate, outsider):
+    assert names(teammate, "张") == set()
+    assert names(outsider, "zs") == set()
+
+
+def test_deleted_and_merged_customers_are_not_found(owner, path):
+    admin = factories.user("boss", role_code="administrator")
+    keep = factories.customer(owner, "王伟", mobile="13900001111")
+    gone = factories.customer(owner, "王伟伟", mobile="13900002222")
+    merged = factories.customer(owner, "王伟", mobile="13900003333")
+    assert names(owner, "王伟") == {"王伟", "王伟伟"}
+    record_soft_delete(actor=owner, obj=gone)
+    services.customers_merge(actor=admin, target=keep, others=[merged], reason="duplicate")
+    assert set(
+        selectors.customer_list(actor=owner, filters=CustomerFilters(q="王伟")).values_list(
+            "pk", flat=True
+        )
+    ) == {keep.pk}
+    assert names(owner, "3333") == set()
+    assert names(owner, "2222") == set()
+
+
+def test_update_changes_what_is_found(owner, path):
+    c = factories.customer(owner, "张三", mobile="13812345678")
+    services.customer_update(
+        actor=owner, customer=c, expected_version=c.version, name="李四", mobile="13987654321"
+    )
+    assert names(owner, "张三") == set() and names(owner, "zs") == set()
+    assert names(owner, "5678") == set()
+    assert names(owner, "李四") == {"李四"} and names(owner, "ls") == {"李四"}
+    assert names(owner, "87654") == {"李四"}
+
+
+def test_pool_search_uses_the_same_rules(owner, path):
+    factories.customer(None, "赵敏", mobile="13700001234")
+    factories.customer(owner, "赵六")
+    found = set(selectors.pool_list(actor=owner, q="赵").values_list("name", flat=True))
+    assert found == {"赵敏"}
+    assert set(selectors.pool_list(actor=owner, q="zm").values_list("name", flat=True)) == {"赵敏"}
+
+
+def test_api_search_by_initials_and_fragment(owner):
+    from tests.conftest import token_client
+
+    factories.customer(owner, "张三", mobile="13812345678")
+    factories.customer(owner, "李娜")
+    client = token_client(owner)
+    for q in ("zs", "张", "5678", "zhangsan"):
+        body = client.get("/api/v1/customers", {"q": q}).json()
+        assert [item["name"] for item in body["items"]] == ["张三"], q
+
+
+# --- Search keys ---------------------------------------------------------------------------
+
+
+def test_search_text_carries_han_and_initials_grams():
+    text = search_keys.search_text(["张三", "", "zhangsan", "zs", "13812345678", "上海"])
+    words = text.split(search_keys.SEPARATOR)
+    assert words[:5] == ["张三", "zhangsan", "zs", "13812345678", "上海"]
+    for gram in ("张", "三", "张三", "上海", "z", "s", "zs"):
+        assert search_keys.short_pattern(gram) in text
+    assert search_keys.short_pattern("sh") not in text  # the city's initials are no key
+    assert search_keys.search_text(["Alice Wong", "alice_hk"]) == "alice wong\x1falice_hk"
+
+
+def test_migration_adds_grams_to_old_search_text():
+    old = "张三\x1fzhangsan\x1fzs\x1f13812345678"
+    new = search_keys.with_han_grams(old.split(search_keys.SEPARATOR))
+    assert new == search_keys.search_text(["张三", "zhangsan", "zs", "13812345678"])
+    assert new.endswith(search_keys.SEPARATOR)
+
+
+def test_demo_rows_have_the_search_keys_the_services_compute(owner):
+    from kehu.demo.customers import make_customers
+
+    made = make_customers(random.Random(7), 400, [owner], batch_size=150)
+    assert made == 400 and Customer.objects.count() == 400
+    for customer in Customer.objects.all():
+        stored = {f: getattr(customer, f) for f in services.SEARCH_KEY_FIELDS}
+        services.compute_search_keys(customer)
+        assert stored == {f: getattr(customer, f) for f in services.SEARCH_KEY_FIELDS}
+    some = Customer.objects.exclude(name_initials="").order_by("pk").first()
+    assert some is not None
+    assert some.pk in set(
+        selectors.customer_list(actor=owner, filters=CustomerFilters(q=some.name)).values_list(
+            "pk", flat=True
+        )
+    )
+    if not is_postgres():
+        assert_fts_in_sync()
+
+
+# --- SQLite: the FTS5 trigram table and its triggers --------------------------------------
+
+
+def fts_rowids(text: str) -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rowid FROM {search.FTS_TABLE} WHERE {search.FTS_TABLE} MATCH %s",  # noqa: S608
+            [search._fts_phrase(text)],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def assert_fts_in_sync() -> None:
+    with connection.cursor() as cursor:
+        # rank 1: compare the index with the content table, not only with itself
+        cursor.execute(
+            "INSERT INTO customers_customer_fts(customers_customer_fts, rank) "
+            "VALUES ('integrity-check', 1)"
+        )
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_sqlite_has_the_fts_table():
+    assert search.fts_available()
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_fts_triggers_follow_create_update_delete_and_merge(owner):
+    admin = factories.user("boss", role_code="administrator")
+    c = factories.customer(owner, "欧阳娜娜", mobile="13811112222")
+    assert fts_rowids("ouyang") == {c.pk}
+    assert_fts_in_sync()
+    services.customer_update(actor=owner, customer=c, expected_version=c.version, name="司马光")
+    assert fts_rowids("ouyang") == set() and fts_rowids("sima") == {c.pk}
+    assert_fts_in_sync()
+    other = factories.customer(owner, "司马光", mobile="13833334444")
+    c.refresh_from_db()
+    services.customers_merge(actor=admin, target=c, others=[other], reason="duplicate")
+    assert_fts_in_sync()
+    # Merged: soft-deleted, still indexed, never listed.
+    assert fts_rowids("3333") == {other.pk}
+    assert names(owner, "3333") == set()
+    Customer.all_objects.filter(pk=other.pk).delete()  # the 30-day purge
+    assert fts_rowids("3333") == set()
+    assert_fts_in_sync()
+    Customer.objects.filter(pk=c.pk).update(search_text="changed by sql")
+    assert fts_rowids("by sql") == {c.pk} and fts_rowids("sima") == set()
+    assert_fts_in_sync()
+
+
+# --- Plans --------------------------------------------------------------------------------
+
+
+def test_many_matches_take_the_walk_and_few_the_id_list(owner, monkeypatch):
+    for i in range(6):
+        factories.customer(owner, f"张{'三四五六七八'[i]}", mobile=f"1381234{i:04d}")
+    factories.customer(owner, "李娜", mobile="13900000000")
+    monkeypatch.setattr(search, "CANDIDATE_CAP", 3)
+    walk = search.search_condition("1381234")
+    assert "pk__in" not in str(walk)
+    few = search.search_condition("李娜")
+    assert "pk__in" in str(few)
+    assert len(names(owner, "1381234")) == 6 and names(owner, "李娜") == {"李娜"}
