@@ -22,7 +22,10 @@ for each term, the server time of the first page
 
 Actors: an administrator (sees every customer) and a manager (one department).
 
-Import and export sections are placeholders (``TODO(lead)``) until those features land.
+Import and export (``--only import,export`` runs just these): a generated 200,000-row CSV
+imported with ``run_import`` into a fresh, empty database of their own, beside a plain
+COPY / executemany of the same rows; then exported to CSV and XLSX; each step in its own
+child process for its peak RSS. See bench/README.md.
 
 The measurement runs in a child process (``python -m bench.customers --child``) with
 the benchmark's environment; this runner never imports Django settings.
@@ -34,14 +37,17 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.common import (
     REPO_DIR,
+    RESULTS_DIR,
     BenchDatabase,
     _pg_execute,
     kehu,
@@ -129,22 +135,65 @@ def ensure_loaded(db: BenchDatabase, count: int) -> dict[str, Any]:
     return {"loaded_now": True, "customers": _child(db, "count")["customers"], "load": load}
 
 
-def import_section(db: BenchDatabase, opts: Any) -> dict[str, Any]:
-    """TODO(lead): import rows/s for a 200,000-row CSV (validation + duplicate checks) and
-    its peak memory, beside a plain COPY (PostgreSQL) / executemany (SQLite) of the same
-    rows in the same run. Wire to kehu.dataio's run_import once it has landed."""
-    return {"todo": "import benchmark not wired yet"}
+IMPORT_ROWS = 200_000
+SECTIONS = ("search", "import", "export")
 
 
-def export_section(db: BenchDatabase, opts: Any) -> dict[str, Any]:
-    """TODO(lead): export rows/s for 200,000 rows to CSV and to XLSX through
-    kehu.customers.exports (the same scope and masking as the pages)."""
-    return {"todo": "export benchmark not wired yet"}
+def _scratch_database(kind: str) -> BenchDatabase:
+    """A fresh, empty database for the import and export figures (its own temporary
+    KEHU_VAR_DIR; on PostgreSQL the bench database's name + ``_customers_import``)."""
+    db = BenchDatabase(kind, Path(tempfile.mkdtemp(prefix=f"kehu-bench-import-{kind}-")))
+    if db.url:
+        base, _sep, name = db.url.rpartition("/")
+        db.url = f"{base}/{name.split('?')[0]}_customers_import"
+    return db
+
+
+def import_export_sections(kind: str, rows: int, sections: set[str]) -> dict[str, Any]:
+    """Import a generated CSV of ``rows`` customers into a fresh database (rows/s, peak
+    RSS), then export them to CSV and XLSX (rows/s, peak RSS), then time a plain
+    COPY / executemany of the very rows the import wrote into the emptied table. Each
+    step runs in its own child process, so each peak RSS is that step's own."""
+    db = _scratch_database(kind)
+    out: dict[str, Any] = {"database": db.info() if kind == "postgres" else {"vendor": "sqlite"}}
+    try:
+        out["migrate_seconds"] = round(db.reset(), 1)
+        out["machine_load_before_import"] = wait_quiet()
+        log(f"customers: {kind}: importing {rows} rows")
+        imported = _child(db, "import", str(rows), timeout=6 * 3600)
+        if "export" in sections:
+            out["export"] = {}
+            for fmt in ("csv", "xlsx"):
+                load = wait_quiet()
+                log(f"customers: {kind}: exporting {fmt}")
+                out["export"][fmt] = {**_child(db, "export", fmt, timeout=3600),
+                                      "machine_load_before": load}  # fmt: skip
+        if "import" in sections:
+            load = wait_quiet()
+            log(f"customers: {kind}: plain bulk insert of the same rows")
+            baseline = _child(db, "baseline", timeout=3600)
+            ratio = imported["rows_per_second"] / baseline["rows_per_second"]
+            out["import"] = {
+                **imported,
+                "machine_load_before": out.pop("machine_load_before_import"),
+                "plain_insert": {**baseline, "machine_load_before": load},
+                "ratio_import_over_plain": round(ratio, 3),
+            }
+    finally:
+        db.drop()
+        shutil.rmtree(db.var_dir, ignore_errors=True)
+    return out
 
 
 def run(dbs: list[str], skipped: dict[str, str], opts: Any) -> dict[str, Any]:
     count = int(getattr(opts, "customers", None) or CUSTOMERS)
     terms = 12 if getattr(opts, "quick", False) else 40
+    only = getattr(opts, "only", None) or ",".join(SECTIONS)
+    sections = {part.strip() for part in only.split(",") if part.strip()}
+    unknown = sections - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"--only: unknown section(s) {sorted(unknown)}; use {SECTIONS}")
+    import_rows = int(getattr(opts, "import_rows", None) or IMPORT_ROWS)
     result = result_skeleton(
         NAME,
         {
@@ -155,6 +204,14 @@ def run(dbs: list[str], skipped: dict[str, str], opts: Any) -> dict[str, Any]:
             "repetitions_per_term": 2,
             "kinds": list(KINDS),
             "actors": ["administrator (all customers)", "manager (one department)"],
+            "sections": sorted(sections),
+            "import_rows": import_rows,
+            "import": "generated CSV (seed 1) -> kehu.dataio.services.run_import (validation, "
+            "duplicate checks, policy skip) into a fresh empty database, as an administrator; "
+            "plain_insert: the rows the import wrote, read back and inserted again into the "
+            "emptied table with one COPY (PostgreSQL) / executemany per 2,000 (SQLite)",
+            "export": "kehu.customers.exports.customer_export(DEFAULT_COLUMNS) of every "
+            "imported customer, as an administrator",
             "modes": {
                 "selector": "customer_list + [:50] + tags prefetched + CustomerOut, "
                 "order -updated_at,-id",
@@ -168,13 +225,32 @@ def run(dbs: list[str], skipped: dict[str, str], opts: Any) -> dict[str, Any]:
     for kind in dbs:
         db = _database(kind)
         run_: dict[str, Any] = {"database": db.info()}
+        if sections & {"import", "export"}:
+            scratch = import_export_sections(kind, import_rows, sections)
+            run_["import"] = scratch.get("import")
+            run_["export"] = scratch.get("export")
+            run_["import_database"] = scratch["database"]
+            if run_["import"]:
+                figures = run_["import"]
+                headline[f"{kind} import"] = {
+                    "rows": figures["rows"],
+                    "rows_per_second": figures["rows_per_second"],
+                    "plain_insert_rows_per_second": figures["plain_insert"]["rows_per_second"],
+                    "ratio_import_over_plain": figures["ratio_import_over_plain"],
+                    "peak_rss_mb": figures["peak_rss_mb"],
+                }
+            for fmt, figures in (run_["export"] or {}).items():
+                headline[f"{kind} export {fmt}"] = {
+                    "rows_per_second": figures["rows_per_second"],
+                    "peak_rss_mb": figures["peak_rss_mb"],
+                }
+        result["runs"][kind] = run_
+        if "search" not in sections:
+            continue
         run_["dataset"] = ensure_loaded(db, count)
         run_["machine_load_before"] = wait_quiet()
         log(f"customers: {kind}: measuring search")
         run_["search"] = _child(db, "search", str(terms), timeout=3 * 3600)
-        run_["import"] = import_section(db, opts)
-        run_["export"] = export_section(db, opts)
-        result["runs"][kind] = run_
         for actor, kinds in run_["search"]["actors"].items():
             for k in HEADLINE_KINDS:
                 figures = kinds[k]
@@ -185,9 +261,27 @@ def run(dbs: list[str], skipped: dict[str, str], opts: Any) -> dict[str, Any]:
                     "bare_sql_p95_ms": figures["selector_bare_sql"]["p95_ms"],
                     "ratio_p50": figures["ratio_selector_over_bare_p50"],
                 }
+    if sections != set(SECTIONS):
+        _keep_previous(result, headline, sections)
     result["headline"] = headline
     write_result(NAME, result)
     return result
+
+
+def _keep_previous(result: dict[str, Any], headline: dict[str, Any], sections: set[str]) -> None:
+    """A partial run (``--only``) keeps the other sections' figures of the last run."""
+    path = RESULTS_DIR / f"{NAME}.json"
+    if not path.exists():
+        return
+    previous = json.loads(path.read_text())
+    result["previous_sections_from"] = previous.get("date")
+    for kind, old in previous.get("runs", {}).items():
+        run_ = result["runs"].setdefault(kind, {})
+        for key, value in old.items():
+            if key not in run_ or (run_[key] is None and key not in sections):
+                run_[key] = value
+    for key, value in (previous.get("headline") or {}).items():
+        headline.setdefault(key, value)
 
 
 # --- Child side (Django loaded) -------------------------------------------------------------
@@ -360,6 +454,190 @@ def child_search(terms_per_kind: int) -> dict[str, Any]:
     return out
 
 
+def _rss_mb(key: str) -> float | None:
+    """VmRSS (now) or VmHWM (peak) of this process, in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def _admin() -> Any:
+    return _actors()["administrator"]
+
+
+def write_import_csv(path: Path, rows: int, seed: int = SEED) -> None:
+    """A customer list as a Chinese SMB would export it: mostly unique Chinese names,
+    mobiles written in several ways, half with an email, a fifth with a company, some
+    tags, gender, city, notes; about 0.5 % repeats of an earlier mobile (duplicates)
+    and 0.5 % invalid mobiles (rejected)."""
+    import csv
+
+    from kehu.demo.names import CITIES, GIVEN, SURNAMES, mobile_number
+
+    rng = random.Random(seed)
+    tags = ["VIP", "展会2026", "老客户", "转介绍", "价格敏感", "团购", "会员", "线上客户"]
+    parts = ["明珠", "华强", "天成", "恒信", "锦程", "宏达", "金桥", "新锐", "东方", "长青"]
+    kinds = ["贸易有限公司", "电子科技有限公司", "餐饮管理有限公司", "美容美发店", "建材有限公司"]
+    recent: list[str] = []
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["姓名", "手机", "邮箱", "公司", "城市", "性别", "标签", "备注"])
+        for i in range(rows):
+            given = "".join(rng.choice(GIVEN) for _ in range(1 if rng.random() < 0.3 else 2))
+            name = rng.choice(SURNAMES) + given
+            mobile = mobile_number(rng)
+            roll = rng.random()
+            if roll < 0.005 and recent:
+                mobile = rng.choice(recent)
+            elif roll < 0.01:
+                mobile = "12" + mobile[2:]  # no such mobile range
+            if len(recent) < 1000:
+                recent.append(mobile)
+            else:
+                recent[i % 1000] = mobile
+            style = rng.random()
+            if style < 0.3:
+                mobile = f"{mobile[:3]} {mobile[3:7]} {mobile[7:]}"
+            elif style < 0.4:
+                mobile = "+86 " + mobile
+            letters = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6))
+            email = f"{letters}{i}@example.cn" if rng.random() < 0.5 else ""
+            city = rng.choice(CITIES[:9])
+            company = f"{city}{rng.choice(parts)}{rng.choice(kinds)}" if rng.random() < 0.2 else ""
+            chosen = ",".join(rng.sample(tags, rng.choice([0, 0, 1, 1, 2])))
+            writer.writerow(
+                [name, mobile, email, company, city, rng.choice(["男", "女", ""]), chosen,
+                 "老客户介绍" if rng.random() < 0.1 else ""]
+            )  # fmt: skip
+
+
+def child_import(rows: int) -> dict[str, Any]:
+    import resource
+
+    from django.conf import settings
+
+    from kehu.dataio import services
+
+    path = Path(settings.VAR_DIR) / "bench-import.csv"
+    started = time.perf_counter()
+    write_import_csv(path, rows)
+    generate_seconds = time.perf_counter() - started
+    actor = _admin()
+    with open(path, "rb") as handle:
+        job = services.job_create(
+            actor=actor,
+            kind="customers",
+            original_name=path.name,
+            chunks=iter(lambda: handle.read(1 << 20), b""),
+            language="en",
+        )
+    services.job_start(actor=actor, job=job, dry_run=False, enqueue=False)
+    rss_before = _rss_mb("VmRSS")
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    services.run_import(job.pk)
+    wall = time.perf_counter() - started
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    job.refresh_from_db()
+    if job.status != "done":
+        raise RuntimeError(f"import ended {job.status}: {job.message}")
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    return {
+        "rows": job.processed_rows,
+        "created": job.created_count,
+        "skipped": job.skipped_count,
+        "rejected": job.rejected_count,
+        "seconds": round(wall, 2),
+        "rows_per_second": round(job.processed_rows / wall),
+        "python_cpu_seconds": round(cpu, 2),
+        "csv_bytes": path.stat().st_size,
+        "csv_generate_seconds": round(generate_seconds, 1),
+        "rss_before_mb": rss_before,
+        "peak_rss_mb": _rss_mb("VmHWM"),
+    }
+
+
+def child_export(fmt: str) -> dict[str, Any]:
+    import resource
+
+    from kehu.customers import exports
+    from kehu.customers.selectors import CustomerFilters
+
+    actor = _admin()
+    rss_before = _rss_mb("VmRSS")
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    result = exports.customer_export(
+        actor=actor, filters=CustomerFilters(), columns=list(exports.DEFAULT_COLUMNS), fmt=fmt
+    )
+    wall = time.perf_counter() - started
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    size = os.path.getsize(result.path)
+    os.unlink(result.path)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    return {
+        "rows": result.rows,
+        "columns": result.columns,
+        "seconds": round(wall, 2),
+        "rows_per_second": round(result.rows / wall),
+        "python_cpu_seconds": round(cpu, 2),
+        "file_bytes": size,
+        "rss_before_mb": rss_before,
+        "peak_rss_mb": _rss_mb("VmHWM"),
+    }
+
+
+def child_baseline() -> dict[str, Any]:
+    """The rows the import wrote, read back, the tables emptied, and the same rows
+    inserted again with nothing else: one COPY (PostgreSQL), executemany per 2,000 rows
+    in one transaction (SQLite; the FTS trigger fires as for any insert)."""
+    from django.db import connection, transaction
+
+    from kehu.customers.models import Customer
+
+    table = Customer._meta.db_table
+    columns = [str(f.column) for f in Customer._meta.concrete_fields]
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            copied = bytearray()
+            raw = cursor.cursor
+            with raw.copy(f"COPY (SELECT {names} FROM {table} ORDER BY id) TO STDOUT") as copy:  # noqa: S608
+                for data in copy:
+                    copied += data
+            rows = None
+            count = Customer.all_objects.count()
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+        else:
+            cursor.execute(f"SELECT {names} FROM {table} ORDER BY id")  # noqa: S608
+            rows = cursor.fetchall()
+            count = len(rows)
+            for through in ("customers_customer_tags", "customers_customerchange",
+                            "customers_contact"):  # fmt: skip
+                cursor.execute(f"DELETE FROM {through}")  # noqa: S608
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        if rows is None:
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                view = memoryview(copied)
+                for offset in range(0, len(view), 1 << 20):
+                    copy.write(view[offset : offset + (1 << 20)])
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+            for offset in range(0, count, 2000):
+                cursor.executemany(sql, rows[offset : offset + 2000])
+    wall = time.perf_counter() - started
+    return {
+        "method": "COPY FROM STDIN" if rows is None else "executemany (2,000 rows a call)",
+        "rows": count,
+        "seconds": round(wall, 2),
+        "rows_per_second": round(count / wall),
+    }
+
+
 def child_main(argv: list[str]) -> None:
     import django
 
@@ -370,6 +648,12 @@ def child_main(argv: list[str]) -> None:
         print(json.dumps({"customers": Customer.all_objects.count()}))
     elif argv[0] == "search":
         print(json.dumps(child_search(int(argv[1])), ensure_ascii=False))
+    elif argv[0] == "import":
+        print(json.dumps(child_import(int(argv[1])), ensure_ascii=False))
+    elif argv[0] == "export":
+        print(json.dumps(child_export(argv[1]), ensure_ascii=False))
+    elif argv[0] == "baseline":
+        print(json.dumps(child_baseline(), ensure_ascii=False))
     else:
         raise SystemExit(f"unknown child command {argv[0]!r}")
 

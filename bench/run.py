@@ -78,6 +78,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "with kehu demo and kept under var/bench/customers and in the PostgreSQL database)",
     )
     parser.add_argument(
+        "--only",
+        default="search,import,export",
+        help="customers benchmark: comma-separated sections to run, of search, import, "
+        "export (default: all; a partial run keeps the other sections' last figures), "
+        "e.g. --only import,export",
+    )
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        default=200_000,
+        help="rows of the CSV the customers benchmark imports and exports (default 200000)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="smoke run: 2 s loads, 1 s warm-up, demo sizes 200,2000 (figures not comparable)",

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from kehu.core.audit import audit_record
@@ -49,12 +49,18 @@ def _set_deleted(
 
 
 def purge_deleted(
-    *, model: type[SoftDeleteModel], older_than: timedelta = timedelta(days=30)
+    *,
+    model: type[SoftDeleteModel],
+    older_than: timedelta = timedelta(days=30),
+    keep: Q | None = None,
 ) -> int:
-    """Remove for good the records deleted longer ago than ``older_than``; audited as one event."""
+    """Remove for good the records deleted longer ago than ``older_than`` (except those
+    matching ``keep``); audited as one event."""
     cutoff = timezone.now() - older_than
     with transaction.atomic():
         doomed = model.all_objects.filter(deleted_at__lt=cutoff)
+        if keep is not None:
+            doomed = doomed.exclude(keep)
         _total, per_model = doomed.delete()  # the total also counts cascaded rows
         count = per_model.get(model._meta.label, 0)
         if count:

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Kind(models.TextChoices):
@@ -24,7 +25,7 @@ class Stage(models.TextChoices):
 class Tier(models.TextChoices):
     """重点 / 普通 / 小客户."""
 
-    KEY = "key", _("Key")
+    KEY = "key", pgettext_lazy("customer tier", "Key")
     ORDINARY = "ordinary", _("Ordinary")
     SMALL = "small", _("Small")
 

@@ -32,13 +32,13 @@ def customer_cards(user: Any) -> list[HomeCard]:
                 "my_customers",
                 _("My customers"),
                 customer_list(actor=user, filters=mine).count(),
-                list_url,
+                f"{list_url}?{urlencode({'owner': user.pk})}",
             ),
             HomeCard(
                 "to_verify",
                 _("To verify"),
                 customer_list(actor=user, filters=stale).count(),
-                f"{list_url}?{urlencode({'stale': 'on'})}",
+                f"{list_url}?{urlencode({'owner': user.pk, 'stale': 'on'})}",
             ),
             HomeCard("followups_due", _("Follow-ups due"), followups_due(actor=user).count()),
             HomeCard(

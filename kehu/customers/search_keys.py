@@ -58,9 +58,7 @@ def _pypinyin_pair(text: str) -> tuple[str, str]:
     """(the joined lazy_pinyin of ``text``, the joined first letters of its initials),
     exactly as pinyin_full and pinyin_initials compute them, before lower-casing."""
     full = "".join(lazy_pinyin(text, errors="default"))
-    initials = "".join(
-        p[:1] for p in lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore")
-    )
+    initials = "".join(p[:1] for p in lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore"))
     return full, initials
 
 

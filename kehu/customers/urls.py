@@ -21,6 +21,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/verify/", views.customer_verify, name="verify"),
     path("<int:pk>/release/", views.customer_release, name="release"),
+    path("<int:pk>/delete/", views.customer_delete, name="delete"),
     path("<int:pk>/interactions/", views.interaction_add, name="interaction_add"),
     path("<int:pk>/reveal/", views_custody.customer_reveal, name="reveal"),
     path("<int:pk>/access/", views_custody.file_access, name="access"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -19,6 +20,7 @@ from kehu.core.access import has_perm, require
 from kehu.core.forms import apply_errors
 from kehu.core.models import ConflictError, RuleViolation
 from kehu.core.permissions import Perm
+from kehu.core.services import record_soft_delete
 from kehu.core.views import CappedPaginator, is_htmx
 from kehu.customers import selectors, services, views_custody, views_merge
 from kehu.customers.forms import (
@@ -171,6 +173,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": _history_rows(changes),
             "can_change": has_perm(request.user, Perm.CHANGE_CUSTOMERS),
             "can_claim": has_perm(request.user, Perm.CLAIM_CUSTOMERS),
+            "can_delete": has_perm(request.user, Perm.DELETE_CUSTOMERS),
+            "purge_days": settings.KEHU_PURGE_AFTER_DAYS,
             "can_release": customer.owner_id == request.user.pk,
             "release_form": ReleaseForm(),
             "interactions": list(
@@ -249,6 +253,28 @@ def customer_verify(request: HttpRequest, pk: int) -> HttpResponse:
     services.customer_mark_verified(actor=request.user, customer=customer)
     messages.success(request, _("Marked as verified."))
     return redirect("customers:detail", pk=customer.pk)
+
+
+@require(Perm.DELETE_CUSTOMERS)
+@require_POST
+def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Soft delete from the file; an administrator can restore it until the purge."""
+    customer = _visible(request, pk)
+    version = request.POST.get("version", "")
+    if not version.isdigit():
+        messages.error(request, _conflict_message())
+        return redirect("customers:detail", pk=customer.pk)
+    try:
+        record_soft_delete(actor=request.user, obj=customer, expected_version=int(version))
+    except ConflictError:
+        messages.error(request, _conflict_message())
+        return redirect("customers:detail", pk=customer.pk)
+    messages.success(
+        request,
+        _("%(name)s was deleted. An administrator can restore it within %(days)s days.")
+        % {"name": customer.name, "days": settings.KEHU_PURGE_AFTER_DAYS},
+    )
+    return redirect("customers:list")
 
 
 @require(Perm.CHANGE_CUSTOMERS)

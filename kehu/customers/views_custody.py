@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from kehu.core.access import require
@@ -31,7 +31,7 @@ ACTION_LABELS = {
     "customer.view": gettext_lazy("Opened the file"),
     "customer.reveal": gettext_lazy("Revealed masked fields"),
     "customer.export": gettext_lazy("Exported"),
-    "customer.create": gettext_lazy("Created"),
+    "customer.create": pgettext_lazy("file access", "Created the file"),
     "customer.update": gettext_lazy("Changed"),
     "customer.verify": gettext_lazy("Marked verified"),
     "customer.claim": gettext_lazy("Claimed from the pool"),

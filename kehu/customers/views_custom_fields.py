@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from kehu.core.access import require
 from kehu.core.forms import StyledForm, apply_errors
@@ -24,7 +24,7 @@ from kehu.customers.models import CustomField
 
 class CustomFieldForm(StyledForm):
     key = forms.CharField(
-        label=gettext_lazy("Key"),
+        label=pgettext_lazy("custom field identifier", "Key"),
         max_length=custom_fields.KEY_MAX_LENGTH,
         help_text=gettext_lazy(
             "Lower-case letters, digits and _, starting with a letter (e.g. budget). "

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class NeedDomain(models.TextChoices):
@@ -45,7 +46,7 @@ class Priority(models.TextChoices):
 
 
 class NeedStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("need status", "Open")
     IN_PROGRESS = "in_progress", _("Being worked on")
     MET = "met", _("Met")
     DECLINED = "declined", _("Not pursued")

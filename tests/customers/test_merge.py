@@ -475,3 +475,22 @@ def test_concurrent_merges_lose_no_rows():
         if c.pk not in {x.pk for x in live}:
             assert survivor_of(c.pk).pk in {x.pk for x in live}
     assert AuditEvent.objects.filter(action="customer.merge").count() == outcomes.count("merged")
+
+
+def test_purge_keeps_merged_records_so_old_ids_keep_redirecting(owner, manager):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kehu.customers.tasks import purge_deleted_customers
+
+    survivor = factories.customer(owner, "保留")
+    old = factories.customer(owner, "合并走")
+    services.customers_merge(actor=manager, target=survivor, others=[old], reason="重复")
+    Customer.all_objects.filter(pk=old.pk).update(deleted_at=timezone.now() - timedelta(days=90))
+    purge_deleted_customers.call()
+    assert Customer.all_objects.filter(pk=old.pk, merged_into=survivor).exists()
+    response = signed_in(owner).get(f"/customers/{old.pk}/")
+    assert response.status_code == 302 and response["Location"].endswith(
+        f"/customers/{survivor.pk}/"
+    )

@@ -3,6 +3,7 @@ hostile text, the public pool and the home figures."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -440,3 +441,40 @@ def test_list_count_stops_at_the_cap(owner):
     assert [c.pk for c in capped.page(1)] == list(rows.values_list("pk", flat=True)[:2])
     exact = CappedPaginator(rows, 2, cap=10)
     assert exact.count == 4 and not exact.capped
+
+
+def test_delete_from_the_file(owner, outsider, admin_user):
+    from kehu.core.models import AuditEvent
+
+    c = factories.customer(owner, "要删除")
+    # A salesperson may not delete; a stranger cannot even see it: 404, nothing changes.
+    assert signed_in(owner).post(f"/customers/{c.pk}/delete/", {"version": 1}).status_code == 404
+    assert signed_in(outsider).post(f"/customers/{c.pk}/delete/", {"version": 1}).status_code == 404
+    assert Customer.objects.filter(pk=c.pk).exists()
+    admin = signed_in(admin_user)
+    assert "delete-form" in admin.get(f"/customers/{c.pk}/").content.decode()
+    stale = admin.post(f"/customers/{c.pk}/delete/", {"version": 7})
+    assert stale.status_code == 302 and Customer.objects.filter(pk=c.pk).exists()
+    done = admin.post(f"/customers/{c.pk}/delete/", {"version": 1})
+    assert done.status_code == 302 and done["Location"] == "/customers/"
+    assert not Customer.objects.filter(pk=c.pk).exists()
+    assert Customer.all_objects.get(pk=c.pk).deleted_at is not None
+    assert AuditEvent.objects.filter(
+        action="customers.customer.delete", object_id=str(c.pk)
+    ).exists()
+
+
+def test_home_cards_link_to_lists_with_the_same_rows(owner, teammate):
+    from kehu.core.home import home_cards
+
+    factories.customer(owner, "我的")
+    old = factories.customer(owner, "待核实")
+    Customer.objects.filter(pk=old.pk).update(verified_at=None)
+    factories.customer(teammate, "别人的")
+    client = signed_in(owner)
+    for card in home_cards(owner):
+        if card.key in ("my_customers", "to_verify"):
+            page = client.get(card.url).content.decode()
+            assert "invalid-feedback" not in page
+            shown = re.search(r'id="result-count">\D*(\d+)', page)
+            assert shown and int(shown.group(1)) == card.value, card.key
