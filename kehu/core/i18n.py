@@ -22,9 +22,14 @@ class TrilingualNameMixin(models.Model):
 
     @property
     def name(self) -> str:
-        language = (get_language() or "zh-hans").lower()
-        if language.startswith("zh-hant") or language in {"zh-tw", "zh-hk", "zh-mo"}:
-            return self.name_zh_hant or self.name_zh_hans or self.name_en
-        if language.startswith("zh"):
-            return self.name_zh_hans or self.name_zh_hant or self.name_en
-        return self.name_en or self.name_zh_hans
+        return in_reader_language(self.name_en, self.name_zh_hans, self.name_zh_hant)
+
+
+def in_reader_language(en: str, zh_hans: str, zh_hant: str) -> str:
+    """Of a text kept in three languages, the one for the current reader (with fallbacks)."""
+    language = (get_language() or "zh-hans").lower()
+    if language.startswith("zh-hant") or language in {"zh-tw", "zh-hk", "zh-mo"}:
+        return zh_hant or zh_hans or en
+    if language.startswith("zh"):
+        return zh_hans or zh_hant or en
+    return en or zh_hans

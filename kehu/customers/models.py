@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.access import ScopeFields
+from kehu.core.i18n import in_reader_language
 from kehu.core.models import KehuModel
 from kehu.customers.choices import (
     Channel,
@@ -273,14 +274,7 @@ class CustomField(models.Model):
 
     @property
     def label(self) -> str:
-        from django.utils.translation import get_language
-
-        language = (get_language() or "zh-hans").lower()
-        if language.startswith("zh-hant") or language in {"zh-tw", "zh-hk", "zh-mo"}:
-            return self.label_zh_hant or self.label_zh_hans or self.label_en
-        if language.startswith("zh"):
-            return self.label_zh_hans or self.label_zh_hant or self.label_en
-        return self.label_en or self.label_zh_hans
+        return in_reader_language(self.label_en, self.label_zh_hans, self.label_zh_hant)
 
 
 class SavedFilter(models.Model):

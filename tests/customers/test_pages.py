@@ -478,3 +478,13 @@ def test_home_cards_link_to_lists_with_the_same_rows(owner, teammate):
             assert "invalid-feedback" not in page
             shown = re.search(r'id="result-count">\D*(\d+)', page)
             assert shown and int(shown.group(1)) == card.value, card.key
+
+
+def test_file_shows_the_fields_of_its_kind(owner):
+    person = factories.customer(owner, "张三")
+    firm = factories.customer(owner, "华强电子", kind="organisation")
+    client = signed_in(owner)
+    person_page = client.get(f"/customers/{person.pk}/").content.decode()
+    firm_page = client.get(f"/customers/{firm.pk}/").content.decode()
+    assert 'data-field="gender"' in person_page and 'data-field="credit_code"' not in person_page
+    assert 'data-field="credit_code"' in firm_page and 'data-field="gender"' not in firm_page

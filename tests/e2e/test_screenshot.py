@@ -44,3 +44,28 @@ def test_home_page_screenshot(new_page, locale, language, filename):
     page.evaluate("document.fonts.ready")
     page.screenshot(path=str(DOCS / filename), full_page=False)
     assert (DOCS / filename).stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("locale", "language", "filename"),
+    [("zh-CN", "zh-hans", "screenshot-customer-zh.png")],
+)
+def test_customer_file_screenshot(new_page, locale, language, filename):
+    """A demo customer's file: contacts, needs, masked fields, timeline."""
+    from kehu.customers.models import Customer
+
+    load_demo(seed=2026, users=40)
+    factories.user("admin", role_code="administrator", name="陈静")
+    customer = (
+        Customer.objects.filter(kind="organisation", needs__isnull=False, contacts__isnull=False)
+        .order_by("id")
+        .first()
+    )
+    assert customer is not None
+    page = new_page(locale=locale, viewport={"width": 1280, "height": 1000}, label=filename)
+    sign_in_ok(page, "admin")
+    page.goto(f"/customers/{customer.pk}/")
+    expect(page.locator("h1")).to_contain_text(customer.name)
+    page.evaluate("document.fonts.ready")
+    page.screenshot(path=str(DOCS / filename), full_page=False)
+    assert (DOCS / filename).stat().st_size > 10_000
