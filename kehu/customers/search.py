@@ -16,10 +16,7 @@ FTS5 ``trigram`` table on SQLite, migration customers/0007). The list is ordered
 ``-updated_at`` (or ``-id`` in the API) with LIMIT 50, and a planner left alone can walk
 the ordering index row by row hoping to meet 50 matches — fast for a common term, a scan
 of the whole table for a rare one; or it collects every match of a common term before
-sorting. So a term is first tried on the most recently changed customers (a short walk
-of the ordering index): if it is common there, the walk below serves it at once, and the
-trigram index — slowest exactly for common one- and two-character patterns — is not asked.
-Otherwise the matching ids are fetched from the index with a cap:
+sorting. So the matching ids are first fetched from the index with a cap:
 
 * at most ``CANDIDATE_CAP`` matches: the list filters on ``id IN (those ids)`` — sorting
   a few thousand rows is cheap;
@@ -46,9 +43,6 @@ log = logging.getLogger("kehu.customers")
 
 FTS_TABLE = "customers_customer_fts"  # SQLite only (migration customers/0007)
 CANDIDATE_CAP = 5000
-# A term found in COMMON_IN_WINDOW of the DENSITY_WINDOW most recent customers is common.
-DENSITY_WINDOW = 500
-COMMON_IN_WINDOW = 3
 MAX_TAGS_PER_QUERY = 200
 MAX_QUERY_LENGTH = 100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -184,29 +178,6 @@ def _prefix_ids(q: str, limit: int) -> set[int]:
     return ids
 
 
-def _walk_condition(q: str, patterns: list[str], tag_ids: list[int]) -> Q:
-    """The condition checked on each row met while walking the ordering index: written so
-    that no planner prefers the trigram index (``strpos``/``instr``, a correlated EXISTS)."""
-    condition = Q()
-    for pattern in patterns:
-        condition |= Q(GreaterThan(StrIndex("search_text", Value(pattern)), 0))
-    if len(q) < 3:
-        condition |= prefix_condition(q)
-    if tag_ids:
-        tagged = Customer.tags.through.objects.filter(tag_id__in=tag_ids)
-        condition |= Q(Exists(tagged.filter(customer_id=OuterRef("pk"))))
-    return condition
-
-
-def _is_common(condition: Q) -> bool:
-    """Whether the term is common: it matches at least ``COMMON_IN_WINDOW`` of the
-    ``DENSITY_WINDOW`` most recently changed customers. Cheap (one short walk of the
-    ordering index), and it spares the trigram index the terms it is slowest for."""
-    window = Customer.all_objects.order_by("-updated_at", "-id").values("pk")[:DENSITY_WINDOW]
-    matches = Customer.all_objects.filter(pk__in=window).filter(condition)
-    return len(matches.values_list("pk", flat=True)[:COMMON_IN_WINDOW]) >= COMMON_IN_WINDOW
-
-
 def search_condition(q: str) -> Q | None:
     """The condition a search query puts on customers (see the module docstring)."""
     q = clean_query(q)
@@ -214,9 +185,6 @@ def search_condition(q: str) -> Q | None:
         return None
     tag_ids = _tag_ids(q)
     patterns = substrings(q)
-    walk = _walk_condition(q, patterns, tag_ids)
-    if _is_common(walk):
-        return walk
     short = len(q) < 3
     limit = CANDIDATE_CAP + 1
     ids = _indexed_substring_ids(patterns, limit)
@@ -226,4 +194,14 @@ def search_condition(q: str) -> Q | None:
         ids |= _tagged_ids(tag_ids, limit)
     if len(ids) <= CANDIDATE_CAP:
         return Q(pk__in=sorted(ids))
-    return walk  # a common term after all: check each row met on the ordering index
+    prefixes = prefix_condition(q) if short else None
+    tagged = Customer.tags.through.objects.filter(tag_id__in=tag_ids)
+    # A common term: check each row met on the ordering index.
+    condition = Q()
+    for pattern in patterns:
+        condition |= Q(GreaterThan(StrIndex("search_text", Value(pattern)), 0))
+    if prefixes is not None:
+        condition |= prefixes
+    if tag_ids:
+        condition |= Q(Exists(tagged.filter(customer_id=OuterRef("pk"))))
+    return condition

@@ -33,8 +33,6 @@ def path(request, monkeypatch):
     the walk a common term takes (a cap of 0 sends every query there)."""
     if request.param == "many":
         monkeypatch.setattr(search, "CANDIDATE_CAP", 0)
-    else:  # never judged common by the recent-rows check: the ids come from the index
-        monkeypatch.setattr(search, "COMMON_IN_WINDOW", 10**6)
     return request.param
 
 
@@ -274,16 +272,3 @@ def test_many_matches_take_the_walk_and_few_the_id_list(owner, monkeypatch):
     few = search.search_condition("李娜")
     assert "pk__in" in str(few)
     assert len(names(owner, "1381234")) == 6 and names(owner, "李娜") == {"李娜"}
-
-
-def test_a_term_common_among_recent_customers_skips_the_index_probe(owner, monkeypatch):
-    for i in range(4):
-        factories.customer(owner, f"王{'一二三四'[i]}")
-    factories.customer(owner, "李娜")
-    probes = []
-    monkeypatch.setattr(search, "_indexed_substring_ids", lambda *a: probes.append(a) or set())
-    common = search.search_condition("王")
-    assert "pk__in" not in str(common) and probes == []
-    assert len(names(owner, "王")) == 4
-    search.search_condition("李娜")  # one match in the window: rare, so the index is asked
-    assert len(probes) == 1
