@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "kehu.dataio",
     "kehu.customers",
     "kehu.needs",
+    "kehu.sales",
 ]
 
 MIDDLEWARE = [

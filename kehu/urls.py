@@ -14,6 +14,7 @@ urlpatterns = [
     path("customers/", include("kehu.customers.urls")),
     path("imports/", include("kehu.dataio.urls")),
     path("needs/", include("kehu.needs.urls")),
+    path("sales/", include("kehu.sales.urls")),
     path("api/v1/", api.urls),
     # The Django admin is a maintenance tool; sign-in always goes through kehu's own
     # page, with its throttling and audit.

@@ -28,6 +28,18 @@ class Perm(models.TextChoices):
         _("See who opened a customer file and when (lending book)"),
     )
     RESTORE_CUSTOMERS = "customers.restore", _("Restore deleted customers")
+    VIEW_SALES = (
+        "sales.view",
+        _("See orders, contracts, opportunities and quotas in the data scope"),
+    )
+    CHANGE_SALES = (
+        "sales.change",
+        _("Record orders, payments, refunds, contracts and opportunities in the data scope"),
+    )
+    DELETE_SALES = "sales.delete", _("Delete orders, contracts and opportunities in the data scope")
+    MANAGE_CATALOGUE = "sales.catalogue", _("Manage the product catalogue and the pipeline stages")
+    MANAGE_QUOTAS = "sales.quotas", _("Set sales plans and quotas in the data scope")
+    IMPORT_ORDERS = "sales.import", _("Import historical orders from files")
 
 
 class Scope(models.TextChoices):
