@@ -206,10 +206,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from kehu.demo import load_demo
 
-    if args.customers < 0 or (args.users is not None and args.users < 0):
+    if args.customers < 0 or any(
+        value is not None and value < 0 for value in (args.users, args.orders)
+    ):
         fail(_("Sizes cannot be negative."))
     summary = load_demo(
-        seed=args.seed, users=args.users, customers=args.customers, only_if_empty=args.if_empty
+        seed=args.seed,
+        users=args.users,
+        customers=args.customers,
+        orders=args.orders,
+        only_if_empty=args.if_empty,
     )
     if summary is None:
         print(_("Demo data is already loaded; nothing to do."))
@@ -564,6 +570,12 @@ def build_parser() -> Parser:
     )
     p.add_argument(
         "--customers", type=int, default=300, help=_("How many demo customers to create.")
+    )
+    p.add_argument(
+        "--orders",
+        type=int,
+        default=None,
+        help=_("How many demo orders to create (default: five per customer)."),
     )
     p.add_argument(
         "--if-empty", action="store_true", help=_("Do nothing if demo data was loaded before.")

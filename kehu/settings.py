@@ -279,6 +279,8 @@ KEHU_POOL_WARNING_DAYS = env_int("KEHU_POOL_WARNING_DAYS", 5)
 KEHU_PURGE_AFTER_DAYS = env_int("KEHU_PURGE_AFTER_DAYS", 30)
 # Imports (kehu.dataio): the largest file accepted, in MB; files live in VAR_DIR/imports.
 KEHU_IMPORT_MAX_MB = env_int("KEHU_IMPORT_MAX_MB", 50)
+# Contract attachments (kehu.sales): the largest file accepted, in MB; in VAR_DIR/attachments.
+KEHU_ATTACHMENT_MAX_MB = env_int("KEHU_ATTACHMENT_MAX_MB", 10)
 
 # --- Logging ---------------------------------------------------------------------------
 LOGGING = {

@@ -19,6 +19,7 @@ from kehu.core.models import AuditEvent
 from kehu.demo.customers import default_users, make_customers
 from kehu.demo.names import CITIES, chinese_name, english_name, mobile_number, pinyin_username
 from kehu.demo.needs import last_customer_id, make_contacts_and_needs
+from kehu.demo.sales import default_orders, load_sales
 
 DEMO_PASSWORD = "kehu-demo-2026"  # noqa: S105  (documented demo credential, demo users only)
 
@@ -50,11 +51,13 @@ def load_demo(
     seed: int = 2026,
     users: int | None = None,
     customers: int = 300,
+    orders: int | None = None,
     only_if_empty: bool = False,
 ) -> dict[str, Any] | None:
     """Create demo teams, colleagues and customers. Return a summary with rows per second.
 
-    ``users`` defaults to 40, or one colleague per 400 customers for a large demo. Teams and
+    ``users`` defaults to 40, or one colleague per 400 customers for a large demo;
+    ``orders`` to five per customer (about one in eight from walk-in consumers). Teams and
     colleagues are one transaction; customers are written in batches of their own (a
     million rows in one transaction would hold the SQLite write lock for minutes).
     """
@@ -129,7 +132,13 @@ def load_demo(
     customer_rows = make_customers(rng, customers, owners) if owners and customers else 0
     # Its own random stream, so adding contacts and needs leaves the customers as they were.
     contact_rows, need_rows = make_contacts_and_needs(random.Random(seed + 1), after_id=after_id)
+    sales = load_sales(
+        random.Random(seed + 2),
+        orders=default_orders(customers) if orders is None else orders,
+        after_id=after_id,
+    )
     rows = len(teams) + len(new_users) + customer_rows + contact_rows + need_rows
+    rows += sum(sales.values())
     with transaction.atomic():
         audit_record(actor="demo", action="demo.load", object_label=f"seed={seed}", row_count=rows)
     seconds = time.perf_counter() - started
@@ -140,6 +149,7 @@ def load_demo(
         "customers": customer_rows,
         "contacts": contact_rows,
         "needs": need_rows,
+        **sales,
         "rows": rows,
         "seconds": round(seconds, 3),
         "rows_per_second": round(rows / seconds, 1) if seconds else None,

@@ -37,6 +37,7 @@ class OwnedRecord(KehuModel):
     """A sales record credited to a salesperson (its owner) and their team and department
     at the time; a salesperson sees their own, a manager the team's."""
 
+    # owner and team are the first columns of each model's composite indexes.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -44,6 +45,7 @@ class OwnedRecord(KehuModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     team = models.ForeignKey(
         "accounts.Team",
@@ -52,6 +54,7 @@ class OwnedRecord(KehuModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     department = models.ForeignKey(
         "accounts.Department",
@@ -105,6 +108,7 @@ class Order(OwnedRecord):
         blank=True,
         on_delete=models.PROTECT,
         related_name="orders",
+        db_index=False,  # order_customer_idx
     )
     # What is known of an anonymous consumer ("walk-in, table 5", a masked phone…).
     consumer_label = models.CharField(_("consumer"), max_length=100, blank=True)
@@ -140,7 +144,12 @@ class Order(OwnedRecord):
     )
     linked_at = models.DateTimeField(_("linked to the customer at"), null=True, blank=True)
     import_job = models.ForeignKey(
-        "dataio.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "dataio.ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # only read together with the number, which is unique
     )
 
     class Meta:
@@ -269,6 +278,7 @@ class Contract(OwnedRecord):
         verbose_name=_("customer"),
         on_delete=models.PROTECT,
         related_name="contracts",
+        db_index=False,  # contract_customer_idx
     )
     parties = models.TextField(_("parties"), blank=True)
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
@@ -376,6 +386,7 @@ class Opportunity(OwnedRecord):
         verbose_name=_("customer"),
         on_delete=models.PROTECT,
         related_name="opportunities",
+        db_index=False,  # opp_customer_idx
     )
     stage = models.ForeignKey(
         PipelineStage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+"
