@@ -323,9 +323,9 @@ class _Orders:
         self.now = timezone.now().astimezone(UTC)
         w = self.writer
         self.order_fixed, self.order_fixed_values = w.defaults(Order, ORDER_FIELDS)
-        self.line_fixed, self.line_fixed_values = w.defaults(OrderLine, LINE_FIELDS)
-        self.pay_fixed, self.pay_fixed_values = w.defaults(Payment, PAY_FIELDS)
-        self.refund_fixed, self.refund_fixed_values = w.defaults(Refund, REFUND_FIELDS)
+        self.line_fixed, self.line_fixed_values = w.defaults(OrderLine, (*LINE_FIELDS, "id"))
+        self.pay_fixed, self.pay_fixed_values = w.defaults(Payment, (*PAY_FIELDS, "id"))
+        self.refund_fixed, self.refund_fixed_values = w.defaults(Refund, (*REFUND_FIELDS, "id"))
 
     def channel(self) -> str:
         return self.channels[bisect(self.channel_cum, self.rng.random() * self.channel_cum[-1])]

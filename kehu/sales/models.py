@@ -143,6 +143,16 @@ class Order(OwnedRecord):
         related_name="orders",
     )
     linked_at = models.DateTimeField(_("linked to the customer at"), null=True, blank=True)
+    # order_dept_idx serves the department scope; no separate foreign-key index.
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     import_job = models.ForeignKey(
         "dataio.ImportJob",
         null=True,
@@ -231,7 +241,11 @@ class Payment(models.Model):
     method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -254,7 +268,11 @@ class Refund(models.Model):
     reason = models.CharField(_("reason"), max_length=200)
     goods_returned = models.BooleanField(_("goods returned"), default=False)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -346,7 +364,11 @@ class ContractAttachment(models.Model):
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
