@@ -1,6 +1,6 @@
 """Run kehu's benchmarks: ``python -m bench.run [NAME ...] [--db sqlite|postgres|both]``.
 
-NAME is any of http, demo, audit, customers (default: all, in that order). Each writes
+NAME is any of http, demo, audit, customers, sales (default: all, in that order). Each writes
 bench/results/<NAME>.json and prints its headline figures. Benchmarks measure; they never
 pass or fail on a time. See bench/README.md.
 """
@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import audit_bench, customers, demo_bench, http_bench
+from bench import audit_bench, customers, demo_bench, http_bench, sales
 from bench.common import QUIET, RESULTS_DIR, log, preflight, selected_databases
 
 BENCHMARKS: dict[str, Callable[[list[str], dict[str, str], Any], dict[str, Any]]] = {
@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, Callable[[list[str], dict[str, str], Any], dict[str, Any]]
     "demo": demo_bench.run,
     "audit": audit_bench.run,
     "customers": customers.run,
+    "sales": sales.run,
 }
 
 
@@ -89,6 +90,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=200_000,
         help="rows of the CSV the customers benchmark imports and exports (default 200000)",
+    )
+    parser.add_argument(
+        "--sales-only",
+        default="file,import",
+        help="sales benchmark: comma-separated sections of demo, file, import (default "
+        "file,import; demo loads --sales-dataset and the file is then measured in it)",
+    )
+    parser.add_argument(
+        "--sales-dataset",
+        default="1000000,10000000",
+        help="sales benchmark, demo section: CUSTOMERS,ORDERS (default 1000000,10000000)",
+    )
+    parser.add_argument(
+        "--file-dataset",
+        default="20000,500000",
+        help="sales benchmark, file section without demo: CUSTOMERS,ORDERS of the fresh "
+        "database (default 20000,500000)",
+    )
+    parser.add_argument(
+        "--order-lines",
+        type=int,
+        default=1_000_000,
+        help="sales benchmark: order lines in the imported CSV (default 1000000)",
     )
     parser.add_argument(
         "--quick",

@@ -75,6 +75,12 @@ def clean_money(
     except ValueError:
         errors[field] = _("Enter an amount such as 1280.50.")
         return Decimal(0)
+    if amount > MAX_AMOUNT:  # before rounding: 1E+30 cannot be quantized to cents
+        errors[field] = _("This amount is too large.")
+        return Decimal(0)
+    if amount < -MAX_AMOUNT:
+        errors[field] = _("Enter an amount greater than zero.")
+        return Decimal(0)
     if amount != cents(amount):
         errors[field] = _("Amounts have at most two decimal places.")
     elif amount < 0 or (amount == 0 and not allow_zero):
@@ -100,7 +106,10 @@ def clean_date(value: Any, field: str, errors: dict[str, str], *, required=True)
         return value.date()
     if isinstance(value, date):
         return value
-    parsed = parse_date(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_date(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but not a date, e.g. 2026-13-01
+        parsed = None
     if parsed is None:
         errors[field] = _("Enter a date such as 2026-03-05.")
     return parsed

@@ -38,6 +38,7 @@ from kehu.sales.common import (
 )
 from kehu.sales.models import Order, OrderLine, Payment, Product, Refund
 from kehu.sales.money import (
+    MAX_AMOUNT,
     LineAmounts,
     line_amounts,
     order_amounts,
@@ -138,6 +139,9 @@ def clean_lines(
         except ValueError as exc:
             errors[prefix + str(exc)] = _("The discount cannot exceed the line amount.")
             continue
+        if amounts.total > MAX_AMOUNT:
+            errors[prefix + "quantity"] = _("This line's amount is too large.")
+            continue
         cleaned.append(
             (
                 {
@@ -151,6 +155,8 @@ def clean_lines(
                 amounts,
             )
         )
+    if sum((a.total for _f, a in cleaned), Decimal(0)) > MAX_AMOUNT:
+        errors["lines"] = _("The order's total is too large.")
     raise_if(errors)
     return cleaned
 

@@ -245,3 +245,16 @@ def test_concurrent_refunds_never_exceed_what_was_paid():
     order.refresh_from_db()
     assert sorted(outcomes) == ["refunded", "refunded", "refused", "refused"]
     assert order.refunded_total == D("80.00") == sum(r.amount for r in order.refunds.all())
+
+
+def test_amounts_beyond_what_the_database_holds_are_refused(owner):
+    with pytest.raises(ValidationError) as caught:
+        services.order_create(
+            actor=owner,
+            lines=[{"description": "x", "quantity": "99999999999", "unit_price": "999999999"}],
+        )
+    assert "lines.0.quantity" in caught.value.message_dict
+    with pytest.raises(ValidationError) as caught:
+        services.order_create(actor=owner, lines=[{"description": "x", "unit_price": "1e30"}])
+    assert "lines.0.unit_price" in caught.value.message_dict
+    assert not Order.all_objects.exists()
