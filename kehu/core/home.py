@@ -14,7 +14,7 @@ from django.utils.functional import Promise
 class HomeCard:
     key: str
     label: str | Promise
-    value: int
+    value: int | str  # a count, or a figure already formatted (an amount)
     url: str = ""
 
 

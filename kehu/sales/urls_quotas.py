@@ -1,15 +1,12 @@
-"""Routes of the sales quotas pages (placeholder until the pages land)."""
+"""Routes of the quotas pages: attainment, trend, and setting quotas."""
 
-from django.http import HttpResponse
 from django.urls import path
 
-from kehu.core.access import require
-from kehu.core.permissions import Perm
+from kehu.sales import views_quotas as views
 
-
-@require(Perm.VIEW_SALES)
-def _placeholder(request):
-    return HttpResponse("")
-
-
-urlpatterns = [path(route, _placeholder, name=name) for route, name in [("quotas/", "quotas")]]
+urlpatterns = [
+    path("quotas/", views.quota_page, name="quotas"),
+    path("quotas/new/", views.quota_create, name="quota_create"),
+    path("quotas/<int:pk>/", views.quota_edit, name="quota_edit"),
+    path("quotas/<int:pk>/delete/", views.quota_delete, name="quota_delete"),
+]
