@@ -39,12 +39,19 @@ register(
 
 
 def nav_for(user: Any, current_path: str) -> list[dict[str, Any]]:
+    """The items the user may open; the active one is the longest URL the path starts
+    with (so /sales/pipeline/… marks Pipeline, not a shorter /sales/ item)."""
     items = []
     for item in sorted(NAV, key=lambda i: i.order):
         if has_perm(user, item.perm):
             url = reverse(item.url_name)
-            active = current_path == url if url == "/" else current_path.startswith(url)
-            items.append(
-                {"label": item.label, "url": url, "section": item.section, "active": active}
-            )
+            items.append({"label": item.label, "url": url, "section": item.section})
+    matching = [
+        i["url"]
+        for i in items
+        if (current_path == i["url"] if i["url"] == "/" else current_path.startswith(i["url"]))
+    ]
+    best = max(matching, key=len, default=None)
+    for i in items:
+        i["active"] = i["url"] == best
     return items

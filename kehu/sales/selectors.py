@@ -38,7 +38,7 @@ from kehu.customers.models import Customer
 from kehu.customers.selectors import search_condition
 from kehu.sales.choices import ContractStatus, OpportunityStatus, OrderStatus
 from kehu.sales.models import Contract, Opportunity, Order, PipelineStage, Product, Quota
-from kehu.sales.money import ZERO
+from kehu.sales.money import ZERO, cents
 from kehu.sales.quotas import period_end, period_start
 
 MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
@@ -175,13 +175,13 @@ def customer_sales(*, customer: Customer) -> CustomerSales:
     ).count()
     return CustomerSales(
         orders=figures["n_orders"],
-        lifetime_total=figures["net_sum"],
-        paid=figures["paid_sum"],
-        outstanding=figures["owed_sum"],
+        lifetime_total=cents(figures["net_sum"]),
+        paid=cents(figures["paid_sum"]),
+        outstanding=cents(figures["owed_sum"]),
         first_order_at=figures["first"],
         last_order_at=figures["last"],
         open_opportunities=pipeline["n"],
-        open_pipeline=pipeline["amount"],
+        open_pipeline=cents(pipeline["amount"]),
         active_contracts=contracts,
     )
 
@@ -301,7 +301,7 @@ def pipeline_board(
     for row in base.order_by().values("stage_id").annotate(n=Count("id"), s=_money_sum("amount")):
         column = columns.get(row["stage_id"])
         if column is not None:
-            column.count, column.amount = row["n"], row["s"]
+            column.count, column.amount = row["n"], cents(row["s"])
             column.weighted = (column.amount * column.stage.probability / 100).quantize(
                 Decimal("0.01")
             )
@@ -343,7 +343,8 @@ def actual_sales(
         user_id=user_id,
         team_id=team_id,
     )
-    amount = in_period.aggregate(s=_money_sum(NET))["s"]
+    # SQLite sums decimals as text-less numbers (888, not 888.00): back to cents.
+    amount = cents(in_period.aggregate(s=_money_sum(NET))["s"])
     earlier = confirmed.filter(customer_id=OuterRef("customer_id"), ordered_at__lt=start)
     new_customers = (
         in_period.filter(customer__isnull=False)

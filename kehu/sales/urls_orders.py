@@ -5,7 +5,7 @@ from django.urls import path
 from kehu.sales import views_orders, views_products
 
 urlpatterns = [
-    path("", views_orders.order_list, name="orders"),
+    path("orders/", views_orders.order_list, name="orders"),
     path("orders/new/", views_orders.order_create, name="order_create"),
     path("orders/customers/", views_orders.customer_search, name="order_customer_search"),
     path("orders/<int:pk>/", views_orders.order_detail, name="order"),

@@ -16,7 +16,7 @@ from tests.e2e.conftest import submit
 
 pytestmark = pytest.mark.browser
 
-ORDERS = "/sales/"
+ORDERS = "/sales/orders/"
 
 
 @pytest.fixture

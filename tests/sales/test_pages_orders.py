@@ -16,7 +16,7 @@ from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
-LIST = "/sales/"
+LIST = "/sales/orders/"
 NEW = "/sales/orders/new/"
 HOSTILE = "<script>alert(1)</script>"
 FORMULA = "=cmd|' /C calc'!A0"
