@@ -395,6 +395,10 @@ def cmd_import_customers(args: argparse.Namespace) -> int:
     return _run_file_import(args, "customers", {"on_duplicate": args.on_duplicate})
 
 
+def cmd_import_orders(args: argparse.Namespace) -> int:
+    return _run_file_import(args, "orders", {"unmatched": args.unmatched})
+
+
 def run_system_checks() -> None:
     """Refuse to start on a failing system check (e.g. a view that declares no permission)."""
     from django.core.management import call_command
@@ -717,6 +721,26 @@ def build_parser() -> Parser:
         help=_("What to do with a row that matches an existing customer (default: skip)."),
     )
     c.set_defaults(func=cmd_import_customers)
+    c = import_sub.add_parser(
+        "orders",
+        help=_("Import historical orders (.csv or .xlsx); prints a JSON summary."),
+        description=_("Import historical orders (.csv or .xlsx); prints a JSON summary."),
+    )
+    c.add_argument("file", metavar="FILE", help=_("A .csv or .xlsx file."))
+    c.add_argument(
+        "--as", dest="as_user", required=True, metavar="USERNAME", help=_("Import as this user.")
+    )
+    c.add_argument("--dry-run", action="store_true", help=_("Check every row; write nothing."))
+    c.add_argument(
+        "--unmatched",
+        choices=["anonymous", "reject"],
+        default="anonymous",
+        help=_(
+            "What to do with a row whose customer is not found: record an anonymous "
+            "consumer's order (default) or reject the row."
+        ),
+    )
+    c.set_defaults(func=cmd_import_orders)
 
     p = sub.add_parser(
         "manage",

@@ -9,7 +9,9 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         from kehu.customers.merging import follows_customer
-        from kehu.sales import home, navigation, schedules  # noqa: F401  (registrations)
+        from kehu.sales import home, importers, navigation, schedules  # noqa: F401  (registrations)
+
+        importers.register()
 
         # A customer's orders, contracts and opportunities move with a merge.
         follows_customer("sales.Order", "customer")
