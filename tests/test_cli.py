@@ -133,8 +133,15 @@ def test_backup_and_restore_roundtrip(tmp_path):
     var = tmp_path / "v"
     kehu(var, "migrate", "-v", "0")
     kehu(var, "user", "create", "before", "--role", "sales", "--password", "Before-Pass-2026")
+    (var / "attachments").mkdir()
+    (var / "attachments" / "a1.pdf").write_bytes(b"%PDF-1.4 contract")
     backup = tmp_path / "b.sqlite3"
     kehu(var, "backup", "--out", str(backup))
+    # Contract attachments go beside the backup and come back with a restore.
+    assert (
+        (tmp_path / "b.sqlite3.files" / "attachments" / "a1.pdf").read_bytes().startswith(b"%PDF")
+    )
+    (var / "attachments" / "a1.pdf").unlink()
     kehu(var, "user", "create", "after", "--role", "sales", "--password", "After-Pass-2026")
     refused = kehu(var, "restore", str(backup), check=False)
     assert refused.returncode != 0 and "--yes" in refused.stderr
@@ -142,5 +149,6 @@ def test_backup_and_restore_roundtrip(tmp_path):
     with sqlite3.connect(var / "kehu.sqlite3") as db:
         users = {row[0] for row in db.execute("select username from accounts_user")}
     assert "before" in users and "after" not in users
+    assert (var / "attachments" / "a1.pdf").exists()
     missing = kehu(var, "restore", str(tmp_path / "nope"), "--yes", check=False)
     assert missing.returncode != 0 and "Traceback" not in missing.stderr

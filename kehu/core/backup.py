@@ -1,5 +1,8 @@
 """Backups: SQLite's online backup API (consistent while kehu runs); pg_dump / pg_restore
-for PostgreSQL."""
+for PostgreSQL. Files kehu keeps beside the database (contract attachments, under
+``VAR_DIR/attachments``) are copied to a folder next to the backup file,
+``<backup>.files/``, and copied back on restore (their names are unique and never reused,
+so nothing newer is overwritten)."""
 
 from __future__ import annotations
 
@@ -40,7 +43,32 @@ def _pg_env() -> tuple[dict[str, str], list[str]]:
     return env, args
 
 
+FILE_FOLDERS = ("attachments",)
+
+
+def files_of(path: Path) -> Path:
+    """The folder beside a backup file that holds the kept files."""
+    return path.with_name(path.name + ".files")
+
+
+def _copy_files(source_root: Path, target_root: Path) -> None:
+    for name in FILE_FOLDERS:
+        source = source_root / name
+        if source.is_dir():
+            target = target_root / name
+            target.mkdir(parents=True, exist_ok=True)
+            for item in source.iterdir():
+                if item.is_file() and not (target / item.name).exists():
+                    shutil.copy2(item, target / item.name)
+
+
 def backup(out: Path | None = None) -> Path:
+    path = _backup_database(out)
+    _copy_files(Path(settings.VAR_DIR), files_of(path))
+    return path
+
+
+def _backup_database(out: Path | None) -> Path:
     vendor = connection.vendor
     if vendor == "sqlite":
         path = out or _default_path("sqlite3")
@@ -83,6 +111,12 @@ def backup(out: Path | None = None) -> Path:
 
 
 def restore(path: Path) -> None:
+    _restore_database(path)
+    if files_of(path).is_dir():
+        _copy_files(files_of(path), Path(settings.VAR_DIR))
+
+
+def _restore_database(path: Path) -> None:
     if not path.is_file():
         raise BackupError(_("No such file: %(path)s") % {"path": path})
     vendor = connection.vendor
