@@ -15,6 +15,7 @@ from kehu.customers.api_lists import router as customer_lists_router
 from kehu.customers.api_merge import router as customers_merge_router
 from kehu.dataio.api import router as imports_router
 from kehu.needs.api import router as needs_router
+from kehu.sales.api import router as sales_router
 
 api = NinjaAPI(
     title="kehu API",
@@ -41,3 +42,5 @@ api.add_router("/", customers_router)
 api.add_router("/", custom_fields_router)
 api.add_router("/", needs_router)
 api.add_router("/", imports_router)
+# Inside, each sales module declares its fixed paths before its "/{id}" paths.
+api.add_router("/", sales_router)

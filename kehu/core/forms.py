@@ -51,3 +51,20 @@ def apply_errors(form: forms.BaseForm, exc: Any) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+def search_field(placeholder: Any) -> forms.CharField:
+    """The search box of a list's filter form."""
+    return forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "autocomplete": "off", "placeholder": placeholder}
+        ),
+    )
+
+
+def with_any(choices: Any) -> list[tuple[str, Any]]:
+    """A filter's choices: "Any" first, then the non-empty ones."""
+    return [("", _("Any")), *((value, label) for value, label in choices if value)]

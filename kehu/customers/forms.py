@@ -10,7 +10,7 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.forms import StyledForm
+from kehu.core.forms import StyledForm, search_field, with_any
 from kehu.customers import filtering
 from kehu.customers.choices import Channel, Gender, Kind, Size, Source, Stage, Tier
 from kehu.customers.masking import MASKED_FIELDS, masked_values
@@ -187,10 +187,6 @@ def initial_for(customer: Customer, *, may_reveal: bool = True) -> dict[str, Any
     return initial
 
 
-def _any(choices: Any) -> list[tuple[str, Any]]:
-    return [("", _("Any")), *((value, label) for value, label in choices if value)]
-
-
 def _date_filter(label: Any) -> forms.DateField:
     return forms.DateField(
         label=label,
@@ -201,21 +197,10 @@ def _date_filter(label: Any) -> forms.DateField:
 
 
 class CustomerFilterForm(StyledForm):
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "autocomplete": "off",
-                "placeholder": _("Name, pinyin, initials, phone, email, WeChat or tag"),
-            }
-        ),
-    )
-    stage = forms.ChoiceField(label=_("Stage"), required=False, choices=_any(Stage.choices))
-    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=_any(Tier.choices))
-    source = forms.ChoiceField(label=_("Source"), required=False, choices=_any(Source.choices))
+    q = search_field(_("Name, pinyin, initials, phone, email, WeChat or tag"))
+    stage = forms.ChoiceField(label=_("Stage"), required=False, choices=with_any(Stage.choices))
+    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=with_any(Tier.choices))
+    source = forms.ChoiceField(label=_("Source"), required=False, choices=with_any(Source.choices))
     tag = forms.CharField(label=_("Tag"), required=False, max_length=50)
     city = forms.CharField(label=_("City"), required=False, max_length=50)
     stale = forms.BooleanField(label=_("To verify only"), required=False)
@@ -305,18 +290,7 @@ class CustomerFilterForm(StyledForm):
 
 
 class PoolSearchForm(StyledForm):
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "autocomplete": "off",
-                "placeholder": _("Name, pinyin, initials, phone, email or WeChat"),
-            }
-        ),
-    )
+    q = search_field(_("Name, pinyin, initials, phone, email or WeChat"))
 
 
 class ReleaseForm(StyledForm):

@@ -142,3 +142,23 @@ def clean_datetime(value: Any, field: str, errors: dict[str, str]) -> datetime:
 def raise_if(errors: dict[str, str]) -> None:
     if errors:
         raise ValidationError(errors)
+
+
+def locked_for_change(actor: Any, model: Any, obj: Any) -> Any:
+    """``obj`` read again and locked (SELECT … FOR UPDATE) if the actor may change it;
+    AccessDenied otherwise. Call inside the writer's transaction."""
+    require_perm(actor, Perm.CHANGE_SALES)
+    current = scoped(actor, Perm.CHANGE_SALES, model).select_for_update().filter(pk=obj.pk).first()
+    if current is None:
+        raise AccessDenied(Perm.CHANGE_SALES)
+    return current
+
+
+def delete_in_scope(*, actor: Any, obj: Any, expected_version: int) -> None:
+    """Soft-delete a sales record the actor may delete (restorable until the purge)."""
+    from kehu.core.services import record_soft_delete
+
+    require_perm(actor, Perm.DELETE_SALES)
+    if not scoped(actor, Perm.DELETE_SALES, type(obj)).filter(pk=obj.pk).exists():
+        raise AccessDenied(Perm.DELETE_SALES)
+    record_soft_delete(actor=actor, obj=obj, expected_version=expected_version)

@@ -23,11 +23,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core.access import AccessDenied, scoped
+from kehu.core.access import AccessDenied
 from kehu.core.audit import audit_record, diff
 from kehu.core.models import ConflictError, RuleViolation
 from kehu.core.permissions import Perm
-from kehu.core.services import record_soft_delete
 from kehu.customers.models import Customer
 from kehu.sales.choices import ContractStatus, RenewalType
 from kehu.sales.common import (
@@ -36,6 +35,8 @@ from kehu.sales.common import (
     clean_money,
     clean_text,
     credited_owner,
+    delete_in_scope,
+    locked_for_change,
     owner_fields,
     raise_if,
     require_perm,
@@ -129,16 +130,8 @@ def _remind_on(contract: Contract) -> date:
 
 
 def _changeable(actor: Any, contract: Contract) -> Contract:
-    require_perm(actor, Perm.CHANGE_SALES)
-    current = (
-        scoped(actor, Perm.CHANGE_SALES, Contract)
-        .select_for_update()
-        .filter(pk=contract.pk)
-        .first()
-    )
-    if current is None:
-        raise AccessDenied(Perm.CHANGE_SALES)
-    return current
+    """The contract locked for update, if the actor may change it."""
+    return locked_for_change(actor, Contract, contract)
 
 
 def contract_number(pk: int) -> str:
@@ -323,10 +316,7 @@ def _renew(*, actor: Any, current: Contract, overrides: Mapping[str, Any]) -> Co
 
 
 def contract_delete(*, actor: Any, contract: Contract, expected_version: int) -> None:
-    require_perm(actor, Perm.DELETE_SALES)
-    if not scoped(actor, Perm.DELETE_SALES, Contract).filter(pk=contract.pk).exists():
-        raise AccessDenied(Perm.DELETE_SALES)
-    record_soft_delete(actor=actor, obj=contract, expected_version=expected_version)
+    delete_in_scope(actor=actor, obj=contract, expected_version=expected_version)
 
 
 def attachment_add(

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.forms import StyledForm
+from kehu.core.forms import StyledForm, search_field, with_any
 from kehu.sales.choices import ContractStatus, RenewalType
 from kehu.sales.contracts import EDITABLE, TEXT_FIELDS
 from kehu.sales.models import Contract
@@ -142,25 +142,10 @@ def initial_for(contract: Contract) -> dict[str, Any]:
     return initial
 
 
-def _any(choices: Any) -> list[tuple[str, Any]]:
-    return [("", _("Any")), *((value, label) for value, label in choices if value)]
-
-
 class ContractFilterForm(StyledForm):
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "autocomplete": "off",
-                "placeholder": _("Contract number, title or customer"),
-            }
-        ),
-    )
+    q = search_field(_("Contract number, title or customer"))
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=_any(ContractStatus.choices)
+        label=_("Status"), required=False, choices=with_any(ContractStatus.choices)
     )
     owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
     ending_before = forms.DateField(

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.access import scoped
-from kehu.core.forms import StyledForm
+from kehu.core.forms import StyledForm, search_field, with_any
 from kehu.core.permissions import Perm
 from kehu.sales.choices import (
     DeliveryStatus,
@@ -82,10 +82,6 @@ def _date_filter(label: Any) -> forms.DateField:
     )
 
 
-def _any(choices: Any) -> list[tuple[str, Any]]:
-    return [("", _("Any")), *((value, label) for value, label in choices if value)]
-
-
 def colleagues(actor: Any, perm: str) -> Any:
     """Active people the actor may credit (or see) sales of."""
     return scoped(actor, perm, get_user_model()).filter(is_active=True).order_by("name", "pk")
@@ -95,28 +91,19 @@ def colleagues(actor: Any, perm: str) -> Any:
 
 
 class OrderFilterForm(StyledForm):
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "autocomplete": "off",
-                "placeholder": _("Order number, walk-in consumer or customer"),
-            }
-        ),
-    )
+    q = search_field(_("Order number, walk-in consumer or customer"))
     channel = forms.ChoiceField(
-        label=_("Channel"), required=False, choices=_any(OrderChannel.choices)
+        label=_("Channel"), required=False, choices=with_any(OrderChannel.choices)
     )
     payment_status = forms.ChoiceField(
-        label=_("Payment"), required=False, choices=_any(PaymentStatus.choices)
+        label=_("Payment"), required=False, choices=with_any(PaymentStatus.choices)
     )
     delivery_status = forms.ChoiceField(
-        label=_("Delivery"), required=False, choices=_any(DeliveryStatus.choices)
+        label=_("Delivery"), required=False, choices=with_any(DeliveryStatus.choices)
     )
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=_any(OrderStatus.choices))
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=with_any(OrderStatus.choices)
+    )
     buyer = forms.ChoiceField(
         label=_("Bought by"),
         required=False,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kehu.core.access import scoped
-from kehu.core.forms import StyledForm
+from kehu.core.forms import StyledForm, search_field
 from kehu.core.permissions import Perm
 from kehu.sales.choices import OpportunityStatus
 from kehu.sales.models import Opportunity, PipelineStage
@@ -41,18 +41,7 @@ def _person(user: Any) -> str:
 
 
 class BoardFilterForm(StyledForm):
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "autocomplete": "off",
-                "placeholder": _("Title or customer (name, pinyin, initials, phone)"),
-            }
-        ),
-    )
+    q = search_field(_("Title or customer (name, pinyin, initials, phone)"))
     owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
 
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:

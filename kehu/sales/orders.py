@@ -13,11 +13,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core.access import AccessDenied, scoped
 from kehu.core.audit import audit_record, diff
 from kehu.core.models import ConflictError, RuleViolation
 from kehu.core.permissions import Perm
-from kehu.core.services import record_soft_delete
 from kehu.customers.models import Customer
 from kehu.sales.choices import (
     DeliveryStatus,
@@ -31,6 +29,8 @@ from kehu.sales.common import (
     clean_money,
     clean_text,
     credited_owner,
+    delete_in_scope,
+    locked_for_change,
     owner_fields,
     raise_if,
     require_perm,
@@ -57,13 +57,7 @@ def order_number(pk: int) -> str:
 
 def _changeable(actor: Any, order: Order) -> Order:
     """The order locked for update, if the actor may change it."""
-    require_perm(actor, Perm.CHANGE_SALES)
-    current = (
-        scoped(actor, Perm.CHANGE_SALES, Order).select_for_update().filter(pk=order.pk).first()
-    )
-    if current is None:
-        raise AccessDenied(Perm.CHANGE_SALES)
-    return current
+    return locked_for_change(actor, Order, order)
 
 
 def clean_lines(
@@ -497,7 +491,4 @@ def order_link_customer(
 
 def order_delete(*, actor: Any, order: Order, expected_version: int) -> None:
     """Soft-delete an order (restorable for 30 days)."""
-    require_perm(actor, Perm.DELETE_SALES)
-    if not scoped(actor, Perm.DELETE_SALES, Order).filter(pk=order.pk).exists():
-        raise AccessDenied(Perm.DELETE_SALES)
-    record_soft_delete(actor=actor, obj=order, expected_version=expected_version)
+    delete_in_scope(actor=actor, obj=order, expected_version=expected_version)

@@ -12,11 +12,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core.access import AccessDenied, scoped
 from kehu.core.audit import audit_record, diff
 from kehu.core.models import ConflictError, RuleViolation
 from kehu.core.permissions import Perm
-from kehu.core.services import record_soft_delete
 from kehu.customers.models import Customer
 from kehu.sales.choices import OpportunityStatus
 from kehu.sales.common import (
@@ -24,6 +22,8 @@ from kehu.sales.common import (
     clean_money,
     clean_text,
     credited_owner,
+    delete_in_scope,
+    locked_for_change,
     owner_fields,
     raise_if,
     require_perm,
@@ -128,16 +128,8 @@ def _active_stage(stage: PipelineStage | int | None) -> PipelineStage:
 
 
 def _changeable(actor: Any, opportunity: Opportunity) -> Opportunity:
-    require_perm(actor, Perm.CHANGE_SALES)
-    current = (
-        scoped(actor, Perm.CHANGE_SALES, Opportunity)
-        .select_for_update()
-        .filter(pk=opportunity.pk)
-        .first()
-    )
-    if current is None:
-        raise AccessDenied(Perm.CHANGE_SALES)
-    return current
+    """The opportunity locked for update, if the actor may change it."""
+    return locked_for_change(actor, Opportunity, opportunity)
 
 
 def opportunity_create(
@@ -318,7 +310,4 @@ def opportunity_win(
 
 
 def opportunity_delete(*, actor: Any, opportunity: Opportunity, expected_version: int) -> None:
-    require_perm(actor, Perm.DELETE_SALES)
-    if not scoped(actor, Perm.DELETE_SALES, Opportunity).filter(pk=opportunity.pk).exists():
-        raise AccessDenied(Perm.DELETE_SALES)
-    record_soft_delete(actor=actor, obj=opportunity, expected_version=expected_version)
+    delete_in_scope(actor=actor, obj=opportunity, expected_version=expected_version)

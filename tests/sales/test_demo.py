@@ -40,9 +40,11 @@ def test_demo_sales_add_up():
     assert 0.05 * 700 < walk_ins.count() < 0.2 * 700
     assert not walk_ins.filter(consumer_label="").exists()
     assert not Order.objects.filter(status=OrderStatus.CANCELLED, paid_total__gt=0).exists()
-    assert not Order.objects.exclude(customer=None).exclude(
-        Q(owner=F("customer__owner")) | Q(customer__owner=None)
-    ).exists()
+    assert (
+        not Order.objects.exclude(customer=None)
+        .exclude(Q(owner=F("customer__owner")) | Q(customer__owner=None))
+        .exists()
+    )
     assert Opportunity.objects.exists() and Quota.objects.filter(user=None).exists()
     for contract in Contract.objects.all():
         assert contract.remind_on == contract.ends_on - __import__("datetime").timedelta(

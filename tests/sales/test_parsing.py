@@ -21,6 +21,13 @@ from kehu.sales.parsing import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English (a test switches to Chinese on purpose)."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
