@@ -73,7 +73,8 @@ def _parse_pair(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
 def _child(db: BenchDatabase, *args: str, timeout: float = 6 * 3600) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, "-m", "bench.sales", "--child", *args],
-        env=db.env(),
+        # A million order lines make a CSV of ~80 MB, above the 50 MB default.
+        env=db.env(KEHU_IMPORT_MAX_MB="1000"),
         cwd=REPO_DIR,
         capture_output=True,
         text=True,

@@ -123,6 +123,7 @@ def download_contract_attachment(request: HttpRequest, attachment_id: int) -> An
         handle = open(attachment_path(attachment), "rb")  # noqa: SIM115 - FileResponse closes it
     except FileNotFoundError:
         raise not_found() from None
+    services.attachment_opened(actor=request.user, attachment=attachment)
     response = FileResponse(
         handle,
         as_attachment=True,
@@ -186,6 +187,20 @@ def delete_contract(
     contract = _contract(request, contract_id, Perm.DELETE_SALES)
     services.contract_delete(actor=request.user, contract=contract, expected_version=version)
     return Status(204, None)
+
+
+@router.post(
+    "/contracts/{contract_id}/restore",
+    response={200: ContractOut, **WRITE_ERRORS},
+    summary="Bring back a deleted contract",
+)
+@require(Perm.DELETE_SALES)
+def restore_contract(request: HttpRequest, contract_id: int) -> Any:
+    try:
+        contract = services.contract_restore(actor=request.user, pk=contract_id)
+    except OverflowError:
+        raise not_found() from None
+    return _fresh(contract)
 
 
 @router.post(

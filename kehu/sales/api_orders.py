@@ -214,6 +214,22 @@ def delete_order(
 
 
 @router.post(
+    "/orders/{order_id}/restore",
+    response={200: OrderDetailOut, **WRITE_ERRORS},
+    summary="Bring back a deleted order",
+)
+@require(Perm.DELETE_SALES)
+def restore_order(request: HttpRequest, order_id: int) -> Any:
+    """Within KEHU_PURGE_AFTER_DAYS of its deletion; 404 for an order that is not deleted
+    or not in the caller's scope."""
+    try:
+        order = services.order_restore(actor=request.user, pk=order_id)
+    except OverflowError:
+        raise not_found() from None
+    return _detail(order)
+
+
+@router.post(
     "/orders/{order_id}/payments",
     response={201: OrderDetailOut, **WRITE_ERRORS},
     summary="Record money received for an order",

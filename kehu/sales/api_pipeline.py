@@ -208,6 +208,20 @@ def delete_opportunity(
 
 
 @router.post(
+    "/opportunities/{opportunity_id}/restore",
+    response={200: OpportunityOut, **WRITE_ERRORS},
+    summary="Bring back a deleted opportunity",
+)
+@require(Perm.DELETE_SALES)
+def restore_opportunity(request: HttpRequest, opportunity_id: int) -> Any:
+    try:
+        opportunity = services.opportunity_restore(actor=request.user, pk=opportunity_id)
+    except OverflowError:
+        raise not_found() from None
+    return _fresh(opportunity)
+
+
+@router.post(
     "/opportunities/{opportunity_id}/move",
     response={200: OpportunityOut, **WRITE_ERRORS},
     summary="Move an opportunity to another stage (a card dragged on the board)",

@@ -162,3 +162,16 @@ def delete_in_scope(*, actor: Any, obj: Any, expected_version: int) -> None:
     if not scoped(actor, Perm.DELETE_SALES, type(obj)).filter(pk=obj.pk).exists():
         raise AccessDenied(Perm.DELETE_SALES)
     record_soft_delete(actor=actor, obj=obj, expected_version=expected_version)
+
+
+def restore_in_scope(*, actor: Any, model: Any, pk: int) -> Any:
+    """Bring back a deleted sales record the actor may delete (until the purge)."""
+    from kehu.core.services import record_restore
+
+    require_perm(actor, Perm.DELETE_SALES)
+    deleted = model.all_objects.filter(deleted_at__isnull=False)
+    found = scoped(actor, Perm.DELETE_SALES, deleted).filter(pk=pk).first()
+    if found is None:
+        raise AccessDenied(Perm.DELETE_SALES)
+    record_restore(actor=actor, obj=found)
+    return found

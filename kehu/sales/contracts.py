@@ -40,6 +40,7 @@ from kehu.sales.common import (
     owner_fields,
     raise_if,
     require_perm,
+    restore_in_scope,
     visible_customer,
 )
 from kehu.sales.models import Contract, ContractAttachment
@@ -485,3 +486,19 @@ def contract_reminders(*, now: datetime | None = None) -> dict[str, int]:
                 )
                 expired += 1
     return {"reminded": reminded, "expired": expired, "renewed": renewed}
+
+
+def contract_restore(*, actor: Any, pk: int) -> Contract:
+    """Bring back a deleted contract (within KEHU_PURGE_AFTER_DAYS)."""
+    return restore_in_scope(actor=actor, model=Contract, pk=pk)
+
+
+def attachment_opened(*, actor: Any, attachment: ContractAttachment) -> None:
+    """Record that someone downloaded a contract's file (the caller checked access)."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="sales.contract.download",
+            obj=attachment.contract,
+            changes={"file": attachment.original_name, "sha256": attachment.sha256},
+        )

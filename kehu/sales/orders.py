@@ -34,6 +34,7 @@ from kehu.sales.common import (
     owner_fields,
     raise_if,
     require_perm,
+    restore_in_scope,
     visible_customer,
 )
 from kehu.sales.models import Order, OrderLine, Payment, Product, Refund
@@ -492,3 +493,8 @@ def order_link_customer(
 def order_delete(*, actor: Any, order: Order, expected_version: int) -> None:
     """Soft-delete an order (restorable for 30 days)."""
     delete_in_scope(actor=actor, obj=order, expected_version=expected_version)
+
+
+def order_restore(*, actor: Any, pk: int) -> Order:
+    """Bring back a deleted order (within KEHU_PURGE_AFTER_DAYS)."""
+    return restore_in_scope(actor=actor, model=Order, pk=pk)

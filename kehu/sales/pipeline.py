@@ -27,6 +27,7 @@ from kehu.sales.common import (
     owner_fields,
     raise_if,
     require_perm,
+    restore_in_scope,
     visible_customer,
 )
 from kehu.sales.models import Contract, Opportunity, Order, PipelineStage
@@ -311,3 +312,8 @@ def opportunity_win(
 
 def opportunity_delete(*, actor: Any, opportunity: Opportunity, expected_version: int) -> None:
     delete_in_scope(actor=actor, obj=opportunity, expected_version=expected_version)
+
+
+def opportunity_restore(*, actor: Any, pk: int) -> Opportunity:
+    """Bring back a deleted opportunity (within KEHU_PURGE_AFTER_DAYS)."""
+    return restore_in_scope(actor=actor, model=Opportunity, pk=pk)

@@ -3,11 +3,13 @@
 from kehu.sales.catalogue import product_create, product_update
 from kehu.sales.contracts import (
     attachment_add,
+    attachment_opened,
     attachment_remove,
     contract_create,
     contract_delete,
     contract_reminders,
     contract_renew,
+    contract_restore,
     contract_set_status,
     contract_update,
 )
@@ -18,6 +20,7 @@ from kehu.sales.orders import (
     order_create,
     order_delete,
     order_link_customer,
+    order_restore,
     order_update,
 )
 from kehu.sales.pipeline import (
@@ -25,6 +28,7 @@ from kehu.sales.pipeline import (
     opportunity_create,
     opportunity_delete,
     opportunity_move,
+    opportunity_restore,
     opportunity_update,
     opportunity_win,
     stage_create,
@@ -34,17 +38,20 @@ from kehu.sales.quotas import quota_create, quota_delete, quota_update
 
 __all__ = [
     "attachment_add",
+    "attachment_opened",
     "attachment_remove",
     "contract_create",
     "contract_delete",
     "contract_reminders",
     "contract_renew",
+    "contract_restore",
     "contract_set_status",
     "contract_update",
     "opportunity_close",
     "opportunity_create",
     "opportunity_delete",
     "opportunity_move",
+    "opportunity_restore",
     "opportunity_update",
     "opportunity_win",
     "order_add_payment",
@@ -53,6 +60,7 @@ __all__ = [
     "order_create",
     "order_delete",
     "order_link_customer",
+    "order_restore",
     "order_update",
     "product_create",
     "product_update",

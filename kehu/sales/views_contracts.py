@@ -435,6 +435,7 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
         stream = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
     except OSError:
         raise Http404 from None
+    services.attachment_opened(actor=request.user, attachment=attachment)
     response = FileResponse(
         stream,
         as_attachment=True,

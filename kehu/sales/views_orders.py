@@ -425,7 +425,10 @@ def order_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("sales:order", pk=order.pk)
     messages.success(
         request,
-        _("Order %(number)s was deleted. An administrator can restore it.")
+        _(
+            "Order %(number)s was deleted. For 30 days, a manager or an administrator "
+            "can restore it through the API."
+        )
         % {"number": order.number},
     )
     return redirect("sales:orders")
