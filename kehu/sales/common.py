@@ -118,6 +118,7 @@ def clean_date(value: Any, field: str, errors: dict[str, str], *, required=True)
 def clean_datetime(value: Any, field: str, errors: dict[str, str]) -> datetime:
     if value in (None, ""):
         return timezone.now()
+    moment: datetime | None
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
@@ -134,6 +135,7 @@ def clean_datetime(value: Any, field: str, errors: dict[str, str]) -> datetime:
     else:
         errors[field] = _("Enter a date and time such as 2026-03-05 14:30.")
         return timezone.now()
+    assert moment is not None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_current_timezone())
     return moment
@@ -175,3 +177,13 @@ def restore_in_scope(*, actor: Any, model: Any, pk: int) -> Any:
         raise AccessDenied(Perm.DELETE_SALES)
     record_restore(actor=actor, obj=found)
     return found
+
+
+def reassigned_to(actor: Any, owner: Any) -> dict[str, Any]:
+    """The fields that credit a record to ``owner`` (checked by ``credited_owner``)."""
+    credited = credited_owner(actor, owner)
+    return {
+        "owner": credited,
+        "team_id": credited.team_id,
+        "department_id": credited.department_id,
+    }

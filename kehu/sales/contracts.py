@@ -39,6 +39,7 @@ from kehu.sales.common import (
     locked_for_change,
     owner_fields,
     raise_if,
+    reassigned_to,
     require_perm,
     restore_in_scope,
     visible_customer,
@@ -201,10 +202,7 @@ def contract_update(
         if current.version != expected_version:
             raise ConflictError(contract)
         if owner is not None:
-            credited = credited_owner(actor, owner)
-            clean.update(
-                owner=credited, team_id=credited.team_id, department_id=credited.department_id
-            )
+            clean.update(reassigned_to(actor, owner))
         before = {name: getattr(current, name) for name in clean}
         for name, value in clean.items():
             setattr(current, name, value)
@@ -229,7 +227,7 @@ def contract_update(
 
 
 # Which status a person may move a contract to, from which.
-MOVES = {
+MOVES: dict[str, set[str]] = {
     ContractStatus.ACTIVE: {ContractStatus.DRAFT},
     ContractStatus.TERMINATED: {
         ContractStatus.DRAFT,

@@ -1,12 +1,14 @@
 """Sales records: the catalogue, orders (of customers or of anonymous consumers), their
 payments and refunds, contracts, the pipeline of opportunities, and quotas.
 
-Money is ``Decimal`` with two places everywhere (``MONEY``); order totals are computed by
+Money is ``Decimal`` with two places everywhere (``money_field``); order totals are computed by
 ``kehu.sales.money`` and stored on the order so that lists and analyses read them
 without summing lines.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -29,7 +31,12 @@ from kehu.sales.choices import (
     RenewalType,
 )
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+
+def money_field(verbose_name: Any, **options: Any) -> models.DecimalField:
+    """An amount of money: 14 digits, 2 after the point (up to 999,999,999,999.99)."""
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **options)
+
+
 SCOPE = ScopeFields(own="owner", team="team", department="department")
 
 
@@ -77,7 +84,7 @@ class Product(TrilingualNameMixin, KehuModel):
     code = models.CharField(_("code"), max_length=50, unique=True)
     category = models.CharField(_("category"), max_length=100, blank=True)
     unit = models.CharField(_("unit"), max_length=20, blank=True)
-    list_price = models.DecimalField(_("list price"), **MONEY)
+    list_price = money_field(_("list price"))
     # 0.1300 is 13 % VAT; China's rates are 13 %, 9 %, 6 % and 0 %.
     tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4, default=0)
     is_active = models.BooleanField(_("active"), default=True)
@@ -121,12 +128,12 @@ class Order(OwnedRecord):
     )
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     prices_include_tax = models.BooleanField(_("prices include tax"), default=True)
-    subtotal = models.DecimalField(_("subtotal"), default=0, **MONEY)
-    discount_total = models.DecimalField(_("discount"), default=0, **MONEY)
-    tax_total = models.DecimalField(_("tax"), default=0, **MONEY)
-    total = models.DecimalField(_("total"), default=0, **MONEY)
-    paid_total = models.DecimalField(_("paid"), default=0, **MONEY)
-    refunded_total = models.DecimalField(_("refunded"), default=0, **MONEY)
+    subtotal = money_field(_("subtotal"), default=0)
+    discount_total = money_field(_("discount"), default=0)
+    tax_total = money_field(_("tax"), default=0)
+    total = money_field(_("total"), default=0)
+    paid_total = money_field(_("paid"), default=0)
+    refunded_total = money_field(_("refunded"), default=0)
     payment_status = models.CharField(
         _("payment"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
     )
@@ -211,12 +218,12 @@ class OrderLine(models.Model):
     )
     description = models.CharField(_("description"), max_length=200, blank=True)
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
-    unit_price = models.DecimalField(_("unit price"), **MONEY)
-    discount = models.DecimalField(_("discount"), default=0, **MONEY)
+    unit_price = money_field(_("unit price"))
+    discount = money_field(_("discount"), default=0)
     tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4, default=0)
-    net = models.DecimalField(_("amount"), **MONEY)
-    tax = models.DecimalField(_("tax"), **MONEY)
-    total = models.DecimalField(_("total"), **MONEY)
+    net = money_field(_("amount"))
+    tax = money_field(_("tax"))
+    total = money_field(_("total"))
 
     class Meta:
         ordering = ["id"]
@@ -236,7 +243,7 @@ class Payment(models.Model):
     """Money received for an order."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = money_field(_("amount"))
     paid_at = models.DateTimeField(_("paid at"), default=timezone.now)
     method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
     reference = models.CharField(_("reference"), max_length=100, blank=True)
@@ -263,7 +270,7 @@ class Refund(models.Model):
     """Money given back (a return or a goodwill refund); never more than was paid."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = money_field(_("amount"))
     refunded_at = models.DateTimeField(_("refunded at"), default=timezone.now)
     reason = models.CharField(_("reason"), max_length=200)
     goods_returned = models.BooleanField(_("goods returned"), default=False)
@@ -302,7 +309,7 @@ class Contract(OwnedRecord):
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
-    value = models.DecimalField(_("value"), **MONEY)
+    value = money_field(_("value"))
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     payment_terms = models.TextField(_("payment terms"), blank=True)
     delivery_terms = models.TextField(_("delivery terms"), blank=True)
@@ -413,7 +420,7 @@ class Opportunity(OwnedRecord):
     stage = models.ForeignKey(
         PipelineStage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+"
     )
-    amount = models.DecimalField(_("expected amount"), **MONEY)
+    amount = money_field(_("expected amount"))
     expected_close = models.DateField(_("expected close"), null=True, blank=True)
     status = models.CharField(
         _("status"),
@@ -488,7 +495,7 @@ class Quota(KehuModel):
     )
     period = models.CharField(_("period"), max_length=10, choices=QuotaPeriod.choices)
     starts_on = models.DateField(_("starts on"))
-    amount = models.DecimalField(_("sales target"), **MONEY)
+    amount = money_field(_("sales target"))
     new_customers = models.PositiveIntegerField(_("new customers target"), null=True, blank=True)
     notes = models.CharField(_("notes"), max_length=200, blank=True)
 

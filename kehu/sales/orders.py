@@ -33,6 +33,7 @@ from kehu.sales.common import (
     locked_for_change,
     owner_fields,
     raise_if,
+    reassigned_to,
     require_perm,
     restore_in_scope,
     visible_customer,
@@ -289,10 +290,7 @@ def order_update(
         if current.status == OrderStatus.CANCELLED:
             raise RuleViolation(_("A cancelled order cannot be changed."), code="cancelled")
         if owner is not None:
-            credited = credited_owner(actor, owner)
-            clean.update(
-                owner=credited, team_id=credited.team_id, department_id=credited.department_id
-            )
+            clean.update(reassigned_to(actor, owner))
         before = {name: getattr(current, name) for name in clean}
         before_total = current.total
         for name, value in clean.items():

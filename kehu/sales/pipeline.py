@@ -26,6 +26,7 @@ from kehu.sales.common import (
     locked_for_change,
     owner_fields,
     raise_if,
+    reassigned_to,
     require_perm,
     restore_in_scope,
     visible_customer,
@@ -172,10 +173,7 @@ def opportunity_update(
         if current.version != expected_version:
             raise ConflictError(opportunity)
         if owner is not None:
-            credited = credited_owner(actor, owner)
-            clean.update(
-                owner=credited, team_id=credited.team_id, department_id=credited.department_id
-            )
+            clean.update(reassigned_to(actor, owner))
         changes = diff({n: getattr(current, n) for n in clean}, clean)
         if changes:
             for name, value in clean.items():

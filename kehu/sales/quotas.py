@@ -38,7 +38,7 @@ def period_start(period: str, day: date) -> date:
 
 def period_end(period: str, start: date) -> date:
     """The first day after the period that starts on ``start``."""
-    months = {QuotaPeriod.MONTH: 1, QuotaPeriod.QUARTER: 3, QuotaPeriod.YEAR: 12}[period]
+    months = {"month": 1, "quarter": 3, "year": 12}[str(period)]
     month = start.month - 1 + months
     return date(start.year + month // 12, month % 12 + 1, 1)
 

@@ -328,8 +328,12 @@ def period_bounds(period: str, starts_on: date) -> tuple[datetime, datetime]:
     )
 
 
-def _credited(orders: QuerySet[Order], *, user_id: int | None, team_id: int | None):
-    return orders.filter(owner_id=user_id) if user_id else orders.filter(team_id=team_id)
+def _credited(
+    orders: QuerySet[Order], *, user_id: int | None, team_id: int | None
+) -> QuerySet[Order]:
+    if user_id:
+        return orders.filter(owner_id=user_id)
+    return orders.filter(team_id=team_id) if team_id else orders.none()
 
 
 def actual_sales(
@@ -390,7 +394,8 @@ def quota_attainment(*, actor: Any, period: str, starts_on: date) -> list[Attain
             start=start,
             end=end,
         )
-        label = (quota.user.name or quota.user.username) if quota.user_id else str(quota.team)
+        person = quota.user
+        label = (person.name or person.username) if person is not None else str(quota.team)
         rows.append(
             Attainment(
                 quota=quota,
