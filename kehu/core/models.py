@@ -59,11 +59,22 @@ class AliveManager(models.Manager.from_queryset(ActiveQuerySet)):  # type: ignor
         return super().get_queryset().filter(deleted_at__isnull=True)
 
 
+def deleted_index(name: str) -> models.Index:
+    """The index of a soft-deleting model's deleted rows (partial: live rows cost nothing)."""
+    return models.Index(
+        fields=["deleted_at"], name=name, condition=models.Q(deleted_at__isnull=False)
+    )
+
+
 class SoftDeleteModel(models.Model):
     """Deletion marks the row; restore clears the mark; ``kehu.core.services.purge_deleted``
     removes old marks (each app schedules it for its own models)."""
 
-    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, db_index=True)
+    # No plain index: "deleted_at IS NULL" holds for nearly every row, and an index on it
+    # only tempts the planner into a BitmapAnd over the whole table (90 ms at a few
+    # million orders). Each model adds ``deleted_index(...)``: the deleted rows only,
+    # which is what the purge and the restore pages read.
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
 
     objects: ClassVar[Any] = AliveManager()
     all_objects: ClassVar[Any] = models.Manager.from_queryset(ActiveQuerySet)()

@@ -601,6 +601,7 @@ class CustomerImporter(registry.Importer):
                 email=get("email", ""),
                 wechat=get("wechat", ""),
                 city=get("city", ""),
+                tags=row.tags,
             )
             records.append((pk, *values, *fixed, *keys, *layout.constants))
         table = Customer._meta.db_table
@@ -661,6 +662,12 @@ class CustomerImporter(registry.Importer):
         customers = {
             c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=list(updates))
         }
+        # Tag names are part of search_text: the tags each customer has, and will have.
+        tag_names: dict[int, set[str]] = {pk: set() for pk in customers}
+        for pk, name in Customer.tags.through.objects.filter(
+            customer_id__in=list(customers)
+        ).values_list("customer_id", "tag__name"):
+            tag_names[pk].add(name.lower())
         changes: list[CustomerChange] = []
         dirty: list[Customer] = []
         tag_pairs: list[tuple[int, list[str]]] = []
@@ -670,6 +677,7 @@ class CustomerImporter(registry.Importer):
             if customer is None:
                 continue
             before = {n: getattr(customer, n) for n in UPDATABLE}
+            had_tags = set(tag_names[pk])
             for row in rows:
                 for name in UPDATABLE:
                     value = row.clean.get(name)
@@ -680,6 +688,7 @@ class CustomerImporter(registry.Importer):
                     setattr(customer, name, value)
                 if row.tags:
                     tag_pairs.append((pk, row.tags))
+                    tag_names[pk].update(t.lower() for t in row.tags)
                 if row.contact:
                     contacts.append(
                         Contact(
@@ -691,9 +700,9 @@ class CustomerImporter(registry.Importer):
                     )
             diff = {n: (before[n], getattr(customer, n)) for n in UPDATABLE
                     if before[n] != getattr(customer, n)}  # fmt: skip
-            if not diff:
+            if not diff and tag_names[pk] == had_tags:
                 continue
-            compute_search_keys(customer)
+            compute_search_keys(customer, tags=tag_names[pk])
             customer.version += 1
             customer.updated_at = now
             dirty.append(customer)

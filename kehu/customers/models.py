@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.access import ScopeFields
 from kehu.core.i18n import in_reader_language
-from kehu.core.models import KehuModel
+from kehu.core.models import KehuModel, deleted_index
 from kehu.customers.choices import (
     Channel,
     FieldKind,
@@ -136,6 +136,7 @@ class Customer(KehuModel):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         indexes = [
+            deleted_index("cust_deleted_idx"),
             models.Index(fields=["owner", "-updated_at"], name="cust_owner_updated_idx"),
             models.Index(fields=["team", "-updated_at"], name="cust_team_updated_idx"),
             models.Index(fields=["department", "-updated_at"], name="cust_dept_updated_idx"),
@@ -179,6 +180,7 @@ class Contact(KehuModel):
         ordering = ["-is_primary", "name"]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+        indexes = [deleted_index("contact_deleted_idx")]
 
     def __str__(self) -> str:
         return self.name

@@ -201,9 +201,13 @@ def search_key_values(
     email: str,
     wechat: str,
     city: str,
+    tags: Iterable[str] = (),
 ) -> tuple[str, str, str, str, str]:
-    """The search keys of a customer with these fields, in SEARCH_KEY_FIELDS order
-    (mobile_digits, email_lower, name_pinyin, name_initials, search_text)."""
+    """The search keys of a customer with these fields and tags, in SEARCH_KEY_FIELDS
+    order (mobile_digits, email_lower, name_pinyin, name_initials, search_text).
+
+    Tag names are words of search_text like the rest (lower-cased, in name order), so a
+    tag is found by the same substring search and index as a name: no join per row."""
     mobile_digits = search_keys.digits(mobile)[-11:] if mobile else ""
     email_lower = (email or "").lower()
     name_pinyin = search_keys.pinyin_full(name)
@@ -221,12 +225,17 @@ def search_key_values(
             email_lower,
             wechat,
             city,
+            *sorted({t.strip().lower() for t in tags if t and t.strip()}),
         ]
     )
     return mobile_digits, email_lower, name_pinyin, name_initials, text
 
 
-def compute_search_keys(customer: Customer) -> None:
+def compute_search_keys(customer: Customer, tags: Iterable[str] | None = None) -> None:
+    """Set the customer's search keys. ``tags``: its tag names; None reads the tags it
+    has in the database (none for a customer not saved yet)."""
+    if tags is None:
+        tags = list(customer.tags.values_list("name", flat=True)) if customer.pk else []
     (
         customer.mobile_digits,
         customer.email_lower,
@@ -241,6 +250,7 @@ def compute_search_keys(customer: Customer) -> None:
         email=customer.email,
         wechat=customer.wechat,
         city=customer.city,
+        tags=tags,
     )
 
 
@@ -315,10 +325,11 @@ def customer_create(
     customer.pooled_at = None if owner else timezone.now()
     customer.assigned_at = timezone.now() if owner else None
     customer.verified_at = timezone.now()
-    compute_search_keys(customer)
+    tag_names = _tag_names(tags)
+    compute_search_keys(customer, tags=tag_names)
     with transaction.atomic():
         customer.save()
-        _set_tags(customer, tags)
+        _set_tags(customer, tag_names)
         after = _snapshot(customer, clean)
         changes = diff({}, after)
         changes.update(custom_fields.custom_changes({}, customer.custom))
@@ -327,14 +338,19 @@ def customer_create(
     return customer
 
 
-def _set_tags(customer: Customer, names: Iterable[str]) -> list[str]:
+def _tag_names(names: Iterable[str]) -> list[str]:
+    """Tag names as kept: trimmed, at most 50 characters, each once in any case."""
     wanted: list[str] = []
     for name in names:
         name = (name or "").strip()[:50]
         if name and name.lower() not in {w.lower() for w in wanted}:
             wanted.append(name)
+    return wanted
+
+
+def _set_tags(customer: Customer, names: Iterable[str]) -> list[str]:
     tags = []
-    for name in wanted:
+    for name in _tag_names(names):
         tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
         tags.append(tag)
     customer.tags.set(tags)
@@ -371,11 +387,12 @@ def customer_update(
             raise ConflictError(customer)
         for name, value in clean.items():
             setattr(customer, name, value)
-        compute_search_keys(customer)
+        new_tags = old_tags
         if tags is not None:
             new_tags = _set_tags(customer, tags)
             if new_tags != old_tags:
                 changes["tags"] = [", ".join(old_tags), ", ".join(new_tags)]
+        compute_search_keys(customer, tags=new_tags)
         if custom is not None:
             new_custom = custom_fields.merge_custom(customer.custom or {}, custom_clean)
             custom_delta = custom_fields.custom_changes(customer.custom or {}, new_custom)

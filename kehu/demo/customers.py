@@ -199,16 +199,23 @@ class _Keys:
         return hit
 
     def search_text(
-        self, name: str, company: str, words: list[str], extra: tuple[str, ...], city: str
+        self,
+        name: str,
+        company: str,
+        words: list[str],
+        extra: tuple[str, ...],
+        city: str,
+        tags: tuple[str, ...] = (),
     ) -> str:
         """search_keys.search_text(parts) for a demo row, its n-gram words cached: they
-        depend on the Chinese words (name, company, city) and their initials only.
-        ``extra`` are the row's own parts (digits, email, WeChat), already normalised."""
+        depend on the Chinese words (name, company, city, tags) and their initials only.
+        ``extra`` are the row's own parts (digits, email, WeChat), already normalised;
+        ``tags`` its tag names, lower-cased and sorted (as services.search_key_values)."""
         words = list(words)
-        for part in (*extra, city):
+        for part in (*extra, city, *tags):
             if part and part not in words:
                 words.append(part)
-        key = (name, company, city)
+        key = (name, company, city, *tags)
         grams = self.grams.get(key)
         if grams is None:
             full = search_keys.with_han_grams(words)
@@ -265,6 +272,7 @@ def make_customers(
     if count <= 0 or not owners:
         return 0
     tags = [Tag.objects.get_or_create(name=name)[0] for name in TAGS]
+    tag_name = {tag.pk: tag.name.strip().lower() for tag in tags}
     tag_cum = _cumulative([1 / (rank + 1) for rank in range(len(tags))])
     owner_cum = _cumulative([rng.uniform(0.3, 3.0) for _ in owners])
     cities = list(CITIES)
@@ -341,15 +349,19 @@ def make_customers(
                         email,
                         name_pinyin,
                         name_initials,
-                        keys.search_text(name, company, words, (digits, email, wechat), city),
-                        *constants,
                     )
                 )
+                chosen: set[int] = set()
                 if rng.random() < TAGGED_SHARE:
                     chosen = {_pick(rng, tags, tag_cum).pk}
                     if rng.random() < 0.25:
                         chosen.add(_pick(rng, tags, tag_cum).pk)
                     links.extend((pk, tag_pk) for tag_pk in sorted(chosen))
+                tag_words = tuple(sorted({tag_name[t] for t in chosen}))
+                text = keys.search_text(
+                    name, company, words, (digits, email, wechat), city, tag_words
+                )
+                rows[-1] = (*rows[-1], text, *constants)
             with writer.fts_in_bulk(ids[0], ids[-1]):
                 writer.write(Customer._meta.db_table, columns, rows)
             writer.write(through_table, ["customer_id", "tag_id"], links)

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.access import ScopeFields
-from kehu.core.models import KehuModel
+from kehu.core.models import KehuModel, deleted_index
 from kehu.needs.choices import (
     DecisionFactor,
     NeedDomain,
@@ -55,6 +55,7 @@ class Need(KehuModel):
         verbose_name = _("need")
         verbose_name_plural = _("needs")
         indexes = [
+            deleted_index("need_deleted_idx"),
             models.Index(fields=["customer", "-created_at"], name="need_customer_idx"),
             models.Index(fields=["status", "priority"], name="need_status_idx"),
         ]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.access import ScopeFields
 from kehu.core.i18n import TrilingualNameMixin
-from kehu.core.models import KehuModel, TimeStampedModel
+from kehu.core.models import KehuModel, TimeStampedModel, deleted_index
 from kehu.sales.choices import (
     ContractStatus,
     DeliveryStatus,
@@ -93,6 +93,7 @@ class Product(TrilingualNameMixin, KehuModel):
         ordering = ["code"]
         verbose_name = _("product")
         verbose_name_plural = _("products")
+        indexes = [deleted_index("product_deleted_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(list_price__gte=0), name="product_price_gte_0"),
             models.CheckConstraint(
@@ -174,6 +175,7 @@ class Order(OwnedRecord):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         indexes = [
+            deleted_index("order_deleted_idx"),
             models.Index(fields=["customer", "-ordered_at"], name="order_customer_idx"),
             models.Index(fields=["owner", "-ordered_at"], name="order_owner_idx"),
             models.Index(fields=["team", "-ordered_at"], name="order_team_idx"),
@@ -339,6 +341,7 @@ class Contract(OwnedRecord):
         verbose_name = _("contract")
         verbose_name_plural = _("contracts")
         indexes = [
+            deleted_index("contract_deleted_idx"),
             models.Index(fields=["customer", "-starts_on"], name="contract_customer_idx"),
             models.Index(fields=["owner", "ends_on"], name="contract_owner_idx"),
             models.Index(fields=["team", "ends_on"], name="contract_team_idx"),
@@ -453,6 +456,7 @@ class Opportunity(OwnedRecord):
         verbose_name = _("opportunity")
         verbose_name_plural = _("opportunities")
         indexes = [
+            deleted_index("opp_deleted_idx"),
             models.Index(fields=["customer", "status"], name="opp_customer_idx"),
             models.Index(fields=["owner", "status"], name="opp_owner_idx"),
             models.Index(fields=["team", "status"], name="opp_team_idx"),
@@ -506,6 +510,7 @@ class Quota(KehuModel):
         ordering = ["-starts_on", "id"]
         verbose_name = _("quota")
         verbose_name_plural = _("quotas")
+        indexes = [deleted_index("quota_deleted_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(user__isnull=False) | Q(team__isnull=False),

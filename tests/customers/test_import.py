@@ -178,6 +178,25 @@ def test_duplicate_policy_update(owner):
     assert Customer.objects.get(name="新人").city == "苏州"  # a later row in the file wins
 
 
+def test_imported_tags_are_searchable_also_when_only_tags_change(owner):
+    from kehu.customers.selectors import CustomerFilters, customer_list
+
+    existing = _existing(owner)
+    data = csv_bytes([HEADER, ["张三", "13800000001", "", "", "", "展会2026", ""],
+                      ["李娜", "13800000007", "", "", "", "Newsletter", ""]])  # fmt: skip
+    job = import_file(owner, "c.csv", data, options={"on_duplicate": "update"})
+    assert (job.created_count, job.updated_count) == (1, 1)
+
+    def found(q):
+        return set(
+            customer_list(actor=owner, filters=CustomerFilters(q=q)).values_list("name", flat=True)
+        )
+
+    assert found("展会2026") == {"张三"} and found("newsletter") == {"李娜"}
+    existing.refresh_from_db()
+    assert existing.version == 2  # a tag added is a change of the record
+
+
 def test_update_never_touches_someone_elses_customer(owner, outsider, team_b):
     other = factories.user("other-sales", role_code="sales", team_obj=team_b)
     theirs = factories.customer(other, "赵六", mobile="13800000002")

@@ -201,7 +201,7 @@ def test_bulk_insert_writes_what_the_orm_would(owner):
         customer.owner_id, customer.team_id = owner.pk, owner.team_id
         customer.department_id = owner.department_id
         customer.assigned_at = customer.verified_at = customer.created_at = now
-        customer_services.compute_search_keys(customer)
+        customer_services.compute_search_keys(customer, tags=row.tags)
         expected.append(customer)
     Customer.objects.bulk_create(expected)
     fields = [f.attname for f in Customer._meta.concrete_fields if f.attname not in SKIP]

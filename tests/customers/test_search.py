@@ -27,11 +27,15 @@ def names(actor, q: str) -> set[str]:
     )
 
 
-@pytest.fixture(params=["few", "many"])
+@pytest.fixture(params=["few", "many", "sampled"])
 def path(request, monkeypatch):
-    """Run a test through both plans: ids straight from the index (the usual cap), and
-    the walk a common term takes (a cap of 0 sends every query there)."""
+    """Run a test through every plan: ids straight from the index (no sample, the usual
+    cap), the walk a common term takes after the probe (a cap of 0 sends every query
+    there), and the plan the scope's sample picks (here: small scopes, so the walk)."""
+    if request.param == "few":
+        monkeypatch.setattr(search, "SAMPLE_ROWS", 0)
     if request.param == "many":
+        monkeypatch.setattr(search, "SAMPLE_ROWS", 0)
         monkeypatch.setattr(search, "CANDIDATE_CAP", 0)
     return request.param
 
@@ -150,6 +154,40 @@ def test_update_changes_what_is_found(owner, path):
     assert names(owner, "87654") == {"李四"}
 
 
+def test_tags_are_found_like_names_and_follow_every_change(owner, path):
+    a = factories.customer(owner, "王五", tags=["老客户", "Newsletter"])
+    b = factories.customer(owner, "赵六")
+    assert names(owner, "newslet") == {"王五"}  # part of a tag, any case
+    assert names(owner, "客户") == names(owner, "老") == {"王五"}  # Chinese grams of a tag
+    services.customer_update(
+        actor=owner, customer=b, expected_version=b.version, tags=["newsletter", "会员"]
+    )
+    assert names(owner, "NEWSLETTER") == {"王五", "赵六"}
+    assert names(owner, "会员") == {"赵六"}
+    a.refresh_from_db()
+    services.customer_update(actor=owner, customer=a, expected_version=a.version, tags=[])
+    assert names(owner, "newsletter") == {"赵六"} and names(owner, "老客户") == set()
+    # An edit that leaves the tags alone keeps them searchable.
+    b.refresh_from_db()
+    services.customer_update(actor=owner, customer=b, expected_version=b.version, city="杭州")
+    assert names(owner, "会员") == {"赵六"}
+
+
+def test_a_merge_makes_the_merged_tags_searchable(owner, team_a, path):
+    from kehu.customers.merging import customers_merge
+
+    manager = factories.user("manager", role_code="manager", team_obj=team_a, name="经理")
+    keep = factories.customer(owner, "张三", mobile="13812345678")
+    gone = factories.customer(owner, "张三", tags=["展会2026"])
+    customers_merge(actor=manager, target=keep, others=[gone], reason="same person")
+    assert names(owner, "展会2026") == {"张三"}
+    assert set(
+        selectors.customer_list(actor=owner, filters=CustomerFilters(q="展会2026")).values_list(
+            "pk", flat=True
+        )
+    ) == {keep.pk}
+
+
 def test_pool_search_uses_the_same_rules(owner, path):
     factories.customer(None, "赵敏", mobile="13700001234")
     factories.customer(owner, "赵六")
@@ -187,6 +225,33 @@ def test_migration_adds_grams_to_old_search_text():
     new = search_keys.with_han_grams(old.split(search_keys.SEPARATOR))
     assert new == search_keys.search_text(["张三", "zhangsan", "zs", "13812345678"])
     assert new.endswith(search_keys.SEPARATOR)
+
+
+def test_migration_puts_the_tags_of_old_rows_into_search_text(owner):
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    tagged = factories.customer(owner, "王五", tags=["老客户", "VIP"])
+    plain = factories.customer(owner, "赵六")
+    untagged_text = services.search_key_values(
+        name="王五", company="", mobile="", phone="", email="", wechat="", city=""
+    )[-1]
+    Customer.objects.filter(pk=tagged.pk).update(search_text=untagged_text)  # as before 0009
+    assert names(owner, "vip") == set()
+    migration = importlib.import_module("kehu.customers.migrations.0009_search_text_tags")
+
+    class Editor:  # what the migration uses of a schema editor (SQLite can't open one here)
+        quote_name = staticmethod(connection.ops.quote_name)
+
+    Editor.connection = connection
+    migration.tags_into_search_text(apps, Editor())
+    tagged.refresh_from_db()
+    services.compute_search_keys(plain)
+    assert names(owner, "vip") == names(owner, "客户") == {"王五"}
+    assert "vip" in tagged.search_text.split(search_keys.SEPARATOR)
+    assert Customer.objects.get(pk=plain.pk).search_text == plain.search_text  # untouched
 
 
 def test_demo_rows_have_the_search_keys_the_services_compute(owner):
@@ -272,3 +337,24 @@ def test_many_matches_take_the_walk_and_few_the_id_list(owner, monkeypatch):
     few = search.search_condition("李娜")
     assert "pk__in" in str(few)
     assert len(names(owner, "1381234")) == 6 and names(owner, "李娜") == {"李娜"}
+
+
+def test_the_scope_sample_sends_a_common_term_to_the_walk_and_a_rare_one_to_the_probe(
+    owner, monkeypatch
+):
+    factories.customer(owner, "李娜", mobile="13900000000")
+    for i in range(8):
+        factories.customer(owner, f"王{'一二三四五六七八'[i]}", mobile=f"1381234{i:04d}")
+    monkeypatch.setattr(search, "SAMPLE_ROWS", 5)
+    monkeypatch.setattr(search, "WALK_FROM", 10)
+    monkeypatch.setattr(search, "_table_size", lambda: 12)
+    within = selectors.customer_list(actor=owner)
+    # The five newest are all 王…: 5/5 of 12 expected ≥ 10 → the walk.
+    assert "pk__in" not in str(search.search_condition("1381234", within=within))
+    # 李娜 is not among them: 0 expected → the probe, an id list.
+    assert "pk__in" in str(search.search_condition("李娜", within=within))
+    # A scope smaller than the sample is walked whatever the term.
+    monkeypatch.setattr(search, "SAMPLE_ROWS", 50)
+    assert "pk__in" not in str(search.search_condition("李娜", within=within))
+    # Either way the results are the same.
+    assert len(names(owner, "1381234")) == 8 and names(owner, "李娜") == {"李娜"}
