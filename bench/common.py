@@ -208,6 +208,23 @@ def _busy_values(node: Any) -> Iterator[float]:
             yield from _busy_values(value)
 
 
+def keep_previous(name: str, result: dict[str, Any], headline: dict[str, Any]) -> None:
+    """A partial run keeps the figures of the last run that it did not measure again:
+    every ``runs.<engine>.<key>`` and headline entry it has not set itself."""
+    path = RESULTS_DIR / f"{name}.json"
+    if not path.exists():
+        return
+    previous = json.loads(path.read_text())
+    result["previous_sections_from"] = previous.get("date")
+    for kind, old in previous.get("runs", {}).items():
+        run_ = result["runs"].setdefault(kind, {})
+        for key, value in old.items():
+            if run_.get(key) is None:
+                run_[key] = value
+    for key, value in (previous.get("headline") or {}).items():
+        headline.setdefault(key, value)
+
+
 def write_result(name: str, data: dict[str, Any]) -> Path:
     busy = list(_busy_values(data))
     data["machine_load_summary"] = {

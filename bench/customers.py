@@ -47,9 +47,9 @@ from typing import Any
 
 from bench.common import (
     REPO_DIR,
-    RESULTS_DIR,
     BenchDatabase,
     _pg_execute,
+    keep_previous,
     kehu,
     log,
     ms,
@@ -262,26 +262,10 @@ def run(dbs: list[str], skipped: dict[str, str], opts: Any) -> dict[str, Any]:
                     "ratio_p50": figures["ratio_selector_over_bare_p50"],
                 }
     if sections != set(SECTIONS):
-        _keep_previous(result, headline, sections)
+        keep_previous(NAME, result, headline)
     result["headline"] = headline
     write_result(NAME, result)
     return result
-
-
-def _keep_previous(result: dict[str, Any], headline: dict[str, Any], sections: set[str]) -> None:
-    """A partial run (``--only``) keeps the other sections' figures of the last run."""
-    path = RESULTS_DIR / f"{NAME}.json"
-    if not path.exists():
-        return
-    previous = json.loads(path.read_text())
-    result["previous_sections_from"] = previous.get("date")
-    for kind, old in previous.get("runs", {}).items():
-        run_ = result["runs"].setdefault(kind, {})
-        for key, value in old.items():
-            if key not in run_ or (run_[key] is None and key not in sections):
-                run_[key] = value
-    for key, value in (previous.get("headline") or {}).items():
-        headline.setdefault(key, value)
 
 
 # --- Child side (Django loaded) -------------------------------------------------------------
