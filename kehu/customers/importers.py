@@ -22,6 +22,7 @@ maps a contact column. Nothing is written in a dry run.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,9 +37,9 @@ from kehu.core import bulk
 from kehu.core.access import scoped
 from kehu.core.audit import audit_record
 from kehu.core.permissions import Perm
-from kehu.customers import search_keys
+from kehu.customers import custom_fields, search_keys
 from kehu.customers.choices import Gender, Kind, Size, Source, Stage, Tier
-from kehu.customers.models import Contact, Customer, CustomerChange, Tag
+from kehu.customers.models import Contact, Customer, CustomerChange, CustomField, Tag
 from kehu.customers.search import FTS_TABLE
 from kehu.customers.services import (
     SEARCH_KEY_FIELDS,
@@ -52,6 +53,7 @@ from kehu.dataio.registry import BatchResult, FieldSpec, OptionSpec
 from kehu.dataio.values import parse_date, split_list
 
 F = FieldSpec
+CUSTOM_PREFIX = custom_fields.HISTORY_PREFIX  # a custom field's column: "custom.<key>"
 FIELDS = (
     F(
         "name",
@@ -264,6 +266,7 @@ class _State:
     policy: str
     choices: dict[str, dict[str, str]]
     actor: Any
+    custom_fields: list[CustomField] = field(default_factory=list)
     # Dry run only: keys of the rows earlier in the file (a real run finds them in the
     # database, where the earlier batches already are).
     seen: set[tuple[str, str]] = field(default_factory=set)
@@ -277,6 +280,7 @@ class _Row:
     tags: list[str]
     contact: dict[str, Any] | None
     keys: list[tuple[str, str]]
+    custom: dict[str, Any] = field(default_factory=dict)
 
 
 def _keys(clean: dict[str, Any]) -> list[tuple[str, str]]:
@@ -313,7 +317,7 @@ _layouts: dict[str, _Layout] = {}
 def _layout(writer: bulk.BulkWriter) -> _Layout:
     if writer.vendor not in _layouts:
         fields = {f.attname: f for f in Customer._meta.concrete_fields}
-        named = ("id", *NEW_ROW_FIELDS, *NEW_ROW_FIXED, *SEARCH_KEY_FIELDS)
+        named = ("id", *NEW_ROW_FIELDS, "custom", *NEW_ROW_FIXED, *SEARCH_KEY_FIELDS)
         constant_columns, constants = writer.defaults(Customer, named)
         _layouts[writer.vendor] = _Layout(
             columns=writer.columns_of(Customer, named) + constant_columns,
@@ -332,7 +336,6 @@ class CustomerImporter(registry.Importer):
     kind = "customers"
     label = gettext_lazy("Customers")
     permission = Perm.IMPORT_CUSTOMERS
-    fields = FIELDS
     options = (
         OptionSpec(
             "on_duplicate",
@@ -348,11 +351,26 @@ class CustomerImporter(registry.Importer):
     batch_size = 2000
     result_url_name = "customers:list"
 
+    @property  # type: ignore[override]
+    def fields(self) -> tuple[FieldSpec, ...]:
+        """The built-in fields, then the custom fields in use (a column headed by their
+        label in any language, or their key, is guessed)."""
+        return FIELDS + tuple(
+            FieldSpec(
+                f"{CUSTOM_PREFIX}{f.key}",
+                f.label,
+                (f.label_en, f.label_zh_hans, f.label_zh_hant, f.key),
+                required=f.required,
+            )
+            for f in custom_fields.active_fields()
+        )
+
     def start(self, job: Any, *, dry_run: bool) -> _State:
         return _State(
             policy=job.options.get("on_duplicate", "skip"),
             choices=_choice_lookup(),
             actor=job.actor,
+            custom_fields=list(custom_fields.active_fields()),
         )
 
     # --- one row ---------------------------------------------------------------------------
@@ -422,10 +440,25 @@ class CustomerImporter(registry.Importer):
                 for name, messages in exc.message_dict.items():
                     key = {"name": "contact_name", "role": "title"}.get(name, f"contact_{name}")
                     errors.setdefault(key, messages[0])
+        custom: dict[str, Any] = {}
+        if state.custom_fields:
+            given = {
+                f.key: raw.strip()
+                for f in state.custom_fields
+                if (raw := values.get(f"{CUSTOM_PREFIX}{f.key}")) is not None and raw.strip()
+            }
+            try:
+                custom = custom_fields.clean_custom_values(
+                    given, partial=False, fields=state.custom_fields
+                )
+            except ValidationError as exc:
+                for name, messages in exc.message_dict.items():
+                    errors.setdefault(name, messages[0])
         if errors:
-            return None, [f"{LABELS.get(n, n)}: {m}" for n, m in sorted(errors.items())]
+            labels = {**LABELS, **{f"{CUSTOM_PREFIX}{f.key}": f.label for f in state.custom_fields}}
+            return None, [f"{labels.get(n, n)}: {m}" for n, m in sorted(errors.items())]
         tags = [t[:50] for t in split_list(values.get("tags") or "")]
-        return _Row(0, values, clean, tags, contact, _keys(clean)), []
+        return _Row(0, values, clean, tags, contact, _keys(clean), custom), []
 
     # --- one batch -------------------------------------------------------------------------
 
@@ -551,6 +584,7 @@ class CustomerImporter(registry.Importer):
                 target.clean[name] = value
         target.tags += [t for t in row.tags if t not in target.tags]
         target.contact = target.contact or row.contact
+        target.custom = {**target.custom, **row.custom}
 
     def _tags(self, names: Iterable[str]) -> dict[str, int]:
         """{lower-cased name: tag id}, creating the missing tags."""
@@ -603,7 +637,8 @@ class CustomerImporter(registry.Importer):
                 city=get("city", ""),
                 tags=row.tags,
             )
-            records.append((pk, *values, *fixed, *keys, *layout.constants))
+            custom = json.dumps(row.custom)  # as Django's JSONField writes it
+            records.append((pk, *values, custom, *fixed, *keys, *layout.constants))
         table = Customer._meta.db_table
         with writer.fts_in_bulk(table, FTS_TABLE, ids[0], ids[-1]):
             writer.write(table, layout.columns, records)
@@ -677,6 +712,7 @@ class CustomerImporter(registry.Importer):
             if customer is None:
                 continue
             before = {n: getattr(customer, n) for n in UPDATABLE}
+            custom_before = dict(customer.custom or {})
             had_tags = set(tag_names[pk])
             for row in rows:
                 for name in UPDATABLE:
@@ -689,6 +725,8 @@ class CustomerImporter(registry.Importer):
                 if row.tags:
                     tag_pairs.append((pk, row.tags))
                     tag_names[pk].update(t.lower() for t in row.tags)
+                if row.custom:
+                    customer.custom = custom_fields.merge_custom(customer.custom or {}, row.custom)
                 if row.contact:
                     contacts.append(
                         Contact(
@@ -700,6 +738,10 @@ class CustomerImporter(registry.Importer):
                     )
             diff = {n: (before[n], getattr(customer, n)) for n in UPDATABLE
                     if before[n] != getattr(customer, n)}  # fmt: skip
+            for name, (old, new) in custom_fields.custom_changes(
+                custom_before, customer.custom or {}
+            ).items():
+                diff[name] = (old, new)
             if not diff and tag_names[pk] == had_tags:
                 continue
             compute_search_keys(customer, tags=tag_names[pk])
@@ -720,8 +762,8 @@ class CustomerImporter(registry.Importer):
         if dirty:
             Customer.objects.bulk_update(
                 dirty,
-                [*UPDATABLE, "mobile_digits", "email_lower", "name_pinyin", "name_initials",
-                 "search_text", "version", "updated_at"],
+                [*UPDATABLE, "custom", "mobile_digits", "email_lower", "name_pinyin",
+                 "name_initials", "search_text", "version", "updated_at"],
                 batch_size=200,
             )  # fmt: skip
             CustomerChange.objects.bulk_create(changes, batch_size=1000)
