@@ -1,10 +1,17 @@
 """API endpoints of the customer file."""
 
+import base64
+import inspect
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import DateTimeField
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
@@ -13,8 +20,10 @@ from kehu.core.api import ERRORS, WRITE_ERRORS, IsoDate
 from kehu.core.permissions import Perm
 from kehu.core.services import record_soft_delete
 from kehu.customers import custody, selectors, services
+from kehu.customers.filtering import SORT_KEYS
 from kehu.customers.models import Contact, Customer
 from kehu.customers.schemas import (
+    LIST_DEFAULT_SORT,
     ChangeOut,
     ContactIn,
     ContactOut,
@@ -25,6 +34,7 @@ from kehu.customers.schemas import (
     CustomerPatch,
     InteractionIn,
     InteractionOut,
+    ListSortT,
     MergedOut,
     ReasonIn,
     RevealOut,
@@ -43,8 +53,81 @@ def _visible(request: HttpRequest, customer_id: int) -> Customer:
         raise HttpError(404, "not found") from None
 
 
-def _encode_cursor(pk: int) -> str:
-    return str(pk)
+# Where the next page starts: the last row shown. In the default order (newest id first)
+# the cursor is that row's id, as it always was. In any other sort it is an opaque URL-safe
+# token, base64 of the JSON [sort, sort value, id] (a time as whole microseconds since
+# 1970: exact and free of time zones; a customer never contacted as null), so a cursor
+# carries its sort and cannot be replayed under another.
+MAX_ID = 2**63 - 1
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TIME_FIELDS = frozenset(
+    key.field
+    for key in SORT_KEYS.values()
+    if isinstance(Customer._meta.get_field(key.field), DateTimeField)
+)
+
+
+def _encode_cursor(sort: str, customer: Customer) -> str:
+    if sort == LIST_DEFAULT_SORT:
+        return str(customer.pk)
+    value = getattr(customer, SORT_KEYS[sort].field)
+    if isinstance(value, datetime):
+        value = (value - EPOCH) // timedelta(microseconds=1)
+    token = json.dumps([sort, value, customer.pk], ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+
+
+def _bad_cursor() -> ValidationError:
+    return ValidationError({"cursor": _("This cursor is not valid; start from the first page.")})
+
+
+def _other_sort(sort: str) -> ValidationError:
+    return ValidationError(
+        {
+            "cursor": _(
+                "This cursor belongs to sort=%(sort)s: send that sort with it, or leave the "
+                "cursor out to start from the first page."
+            )
+            % {"sort": sort}
+        }
+    )
+
+
+def _decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
+    """The sort value and id in ``cursor``, checked against ``sort``; ValidationError
+    naming ``cursor`` otherwise."""
+    if cursor.isdigit():  # an id: the default order's cursor
+        if sort != LIST_DEFAULT_SORT:
+            raise _other_sort(LIST_DEFAULT_SORT)
+        return None, int(cursor)
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        token = json.loads(base64.urlsafe_b64decode(padded).decode())
+    except ValueError:  # not base64, UTF-8 or JSON
+        raise _bad_cursor() from None
+    if not isinstance(token, list) or len(token) != 3:
+        raise _bad_cursor()
+    made_for, value, pk = token
+    if not isinstance(made_for, str) or made_for not in SORT_KEYS:
+        raise _bad_cursor()
+    if type(pk) is not int or not 0 < pk <= MAX_ID:
+        raise _bad_cursor()
+    if made_for != sort:
+        raise _other_sort(made_for)
+    key = SORT_KEYS[sort]
+    if value is None:
+        if not key.nulls:
+            raise _bad_cursor()
+    elif key.field in _TIME_FIELDS:
+        if type(value) is not int:
+            raise _bad_cursor()
+        try:
+            value = EPOCH + timedelta(microseconds=value)
+        except OverflowError:
+            raise _bad_cursor() from None
+    elif not isinstance(value, str):
+        raise _bad_cursor()
+    return value, pk
 
 
 @router.get(
@@ -71,12 +154,34 @@ def list_customers(
     created_to: IsoDate | None = None,
     contact_from: IsoDate | None = None,
     contact_to: IsoDate | None = None,
+    stale_only: bool = Query(
+        False,
+        description=(
+            "Only customers *to verify*: never verified, or last verified more than 180 "
+            "days ago (the list page's `stale`)."
+        ),
+    ),
+    sort: ListSortT = Query(
+        LIST_DEFAULT_SORT,
+        description=(
+            "`-id` newest first (the default); the list page's sorts: `-updated`, "
+            "`updated`, `-created`, `created`, `name`, `-name`, `-last_contact` (never "
+            "contacted last), `last_contact` (never contacted first). Ties go by id."
+        ),
+    ),
     cursor: str = Query(
-        "", max_length=19, pattern=r"^[0-9]*$", description="`next_cursor` of the previous page."
+        "",
+        max_length=2000,
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="`next_cursor` of the previous page, sent with the same `sort`.",
     ),
     limit: int = Query(50, ge=1, le=200),
 ) -> Any:
-    """Keyset pagination, newest first: pages stay fast however deep you go."""
+    """Keyset pagination in any sort: pages stay fast however deep you go. Unknown query
+    parameters are refused (422), so a misspelt filter never silently widens the list."""
+    unknown = sorted(set(request.GET) - _LIST_PARAMS)
+    if unknown:
+        raise ValidationError({name: _("Unknown parameter.") for name in unknown})
     filters = CustomerFilters(
         q=q,
         stage=stage,
@@ -92,14 +197,25 @@ def list_customers(
         created_to=created_to,
         contact_from=contact_from,
         contact_to=contact_to,
+        stale_only=stale_only,
+        sort="" if sort == LIST_DEFAULT_SORT else sort,
     )
-    customers = selectors.customer_list(actor=request.user, filters=filters).order_by("-id")
+    customers = selectors.customer_list(actor=request.user, filters=filters)
+    key = SORT_KEYS.get(sort)
+    customers = customers.order_by(*key.order_by()) if key else customers.order_by("-id")
     if cursor:
-        customers = customers.filter(id__lt=int(cursor))
+        value, pk = _decode_cursor(sort, cursor)
+        if key is not None:
+            customers = customers.filter(key.after(value, pk))
+        elif pk <= MAX_ID:  # any larger id lies beyond every row
+            customers = customers.filter(id__lt=pk)
     items = list(customers.prefetch_related("tags")[: limit + 1])
     more = len(items) > limit
     items = items[:limit]
-    return {"items": items, "next_cursor": _encode_cursor(items[-1].pk) if more else None}
+    return {"items": items, "next_cursor": _encode_cursor(sort, items[-1]) if more else None}
+
+
+_LIST_PARAMS = frozenset(inspect.signature(list_customers).parameters) - {"request"}
 
 
 @router.post("/customers", response={201: CustomerOut, **WRITE_ERRORS}, summary="Create a customer")

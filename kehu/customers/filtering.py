@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -172,3 +173,60 @@ def clean_query(query: str) -> str:
         del pairs["sort"]  # the default needs no saving
     parse_filters(pairs)
     return urlencode([(name, pairs[name]) for name in FILTER_PARAMS if name in pairs])
+
+
+# --- Keyset pages (the API) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """What a sort orders by before its id tie-breaker, so that a page can start strictly
+    after the last row of the previous one (keyset pages: no OFFSET, rows added meanwhile
+    shift nothing)."""
+
+    field: str
+    descending: bool
+    # Where empty values go in a column that may be NULL: "first" or "last"; "" for a
+    # column that is never NULL.
+    nulls: str = ""
+
+    def order_by(self) -> tuple[Any, ...]:
+        """The ORDER BY: the same as the list page's (SORTS; a test compares them)."""
+        sign = "-" if self.descending else ""
+        if not self.nulls:
+            return (f"{sign}{self.field}", f"{sign}id")
+        where: dict[str, bool] = {f"nulls_{self.nulls}": True}
+        column = F(self.field)
+        return (column.desc(**where) if self.descending else column.asc(**where), f"{sign}id")
+
+    def after(self, value: Any, pk: int) -> Q:
+        """The rows that come after the row with this sort value and id."""
+        field = self.field
+        beyond = "lt" if self.descending else "gt"
+        later_id = Q(**{f"id__{beyond}": pk})
+        if value is None:  # only in a column that may be NULL
+            rows = Q(**{f"{field}__isnull": True}) & later_id
+            if self.nulls == "first":
+                rows |= Q(**{f"{field}__isnull": False})
+            return rows
+        # The inclusive bound, redundant as logic, lets the database start its index walk
+        # at the cursor instead of reading and discarding every earlier row.
+        rows = Q(**{f"{field}__{beyond}e": value}) & (
+            Q(**{f"{field}__{beyond}": value}) | (Q(**{field: value}) & later_id)
+        )
+        if self.nulls == "last":
+            rows |= Q(**{f"{field}__isnull": True})
+        return rows
+
+
+SORT_KEYS: dict[str, SortKey] = {
+    "-updated": SortKey("updated_at", descending=True),
+    "updated": SortKey("updated_at", descending=False),
+    "-created": SortKey("created_at", descending=True),
+    "created": SortKey("created_at", descending=False),
+    "name": SortKey("name", descending=False),
+    "-name": SortKey("name", descending=True),
+    # Never contacted: last when the recent come first, first when the longest idle do.
+    "-last_contact": SortKey("last_contact_at", descending=True, nulls="last"),
+    "last_contact": SortKey("last_contact_at", descending=False, nulls="first"),
+}

@@ -8,6 +8,7 @@ from ninja import Field, Schema
 from kehu.core.api import JsonDate, JsonDateTime, JsonInt, StrictSchema
 from kehu.customers.choices import Channel, Gender, Kind, Size, Source, Stage, Tier
 from kehu.customers.custom_fields import KEY_PATTERN as CUSTOM_KEY_PATTERN
+from kehu.customers.filtering import SORTS
 from kehu.customers.masking import mask_value
 from kehu.customers.merging import MAX_MERGE, MERGE_FIELDS
 
@@ -19,6 +20,9 @@ TierT = Literal[tuple(Tier.values)]  # type: ignore[valid-type]
 GenderT = Literal[tuple(Gender.values)]  # type: ignore[valid-type]
 SourceT = Literal[tuple(Source.values)]  # type: ignore[valid-type]
 SizeT = Literal[tuple(Size.values)]  # type: ignore[valid-type]
+# The API list's sorts: the list page's, and its own default, newest id first.
+LIST_DEFAULT_SORT = "-id"
+ListSortT = Literal[(LIST_DEFAULT_SORT, *SORTS)]  # type: ignore[valid-type]
 # A phone as people type it: digits with an optional +, spaces, dashes or brackets.
 PHONE = r"^(\+?[0-9][0-9 ()-]{5,24})?$"
 EMAIL = (
