@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -270,6 +271,8 @@ class _State:
     # Dry run only: keys of the rows earlier in the file (a real run finds them in the
     # database, where the earlier batches already are).
     seen: set[tuple[str, str]] = field(default_factory=set)
+    # The columns of a new customer row on this database (None: a dry run writes nothing).
+    layout: _Layout | None = None
 
 
 @dataclass
@@ -281,6 +284,19 @@ class _Row:
     contact: dict[str, Any] | None
     keys: list[tuple[str, str]]
     custom: dict[str, Any] = field(default_factory=dict)
+    # The new customer's columns but the id and the fixed ones, as _create writes them
+    # (computed ahead by prepare_batch; None when a later row of the batch changed it).
+    record: tuple[Any, ...] | None = None
+
+
+@dataclass
+class _Prepared:
+    """A batch after prepare_batch: the rows that passed the checks, the rejected ones,
+    and the numbers of the batch's first and last rows."""
+
+    good: list[_Row]
+    rejected: list[tuple[int, dict[str, str], list[str]]]
+    span: list[int]
 
 
 def _keys(clean: dict[str, Any]) -> list[tuple[str, str]]:
@@ -309,6 +325,9 @@ class _Layout:
     birthday: int
     constants: tuple[Any, ...]
     change_columns: list[str]
+    # A date as this database takes it (SQLite: text, as Django writes it); taken from
+    # the main thread's connection, so a helper thread never opens one.
+    day: Any = None
 
 
 _layouts: dict[str, _Layout] = {}
@@ -328,8 +347,75 @@ def _layout(writer: bulk.BulkWriter) -> _Layout:
                 CustomerChange,
                 ("customer_id", "changed_at", "actor_id", "field", "old_value", "new_value"),
             ),
+            day=connection.ops.adapt_datefield_value if writer.naive_utc else None,
         )
     return _layouts[writer.vendor]
+
+
+def _record(row: _Row, layout: _Layout) -> tuple[Any, ...]:
+    """The columns of ``row``'s new customer in layout order, without the id and the
+    fixed columns: its fields (model defaults for the missing ones), custom values,
+    then its search keys. The values are exactly those the ORM would write for
+    ``Customer(**row.clean)`` with these tags (tests/customers/test_import_speed.py)."""
+    clean = row.clean
+    values = [clean.get(name, default) for name, default in layout.variable]
+    if layout.day is not None and values[layout.birthday] is not None:
+        values[layout.birthday] = layout.day(values[layout.birthday])
+    get = clean.get
+    keys = search_key_values(
+        name=get("name", ""),
+        company=get("company", ""),
+        mobile=get("mobile", ""),
+        phone=get("phone", ""),
+        email=get("email", ""),
+        wechat=get("wechat", ""),
+        city=get("city", ""),
+        tags=row.tags,
+    )
+    custom = json.dumps(row.custom)  # as Django's JSONField writes it
+    return (*values, custom, *keys)
+
+
+# One probe of the column's index per value, whatever the planner believes about the
+# table: a lateral subquery (OFFSET 0 keeps it one) is a parameterised index scan. With
+# ``col = ANY(…)`` instead, a table that has not been analysed since it grew (an import
+# into a new database; autovacuum late or off) was read whole for every batch: the
+# import slowed down as it went. JIT is off for these short probes (its compilation
+# alone took longer than they do).
+_PROBE = (
+    "SELECT c.id, c.updated_at, c.{column}{extra} "
+    "FROM unnest(%s::text[]) AS k(v) CROSS JOIN LATERAL ("
+    "SELECT id, updated_at, {column}{extra}, deleted_at, merged_into_id "
+    "FROM customers_customer WHERE {column} = k.v{also} OFFSET 0) AS c "
+    "WHERE c.deleted_at IS NULL AND c.merged_into_id IS NULL"
+)
+
+
+def _candidates(
+    column: str, values: list[str], companies: list[str] | None = None
+) -> list[tuple[Any, ...]]:
+    """(id, updated_at, column[, company]) of the live, unmerged customers whose
+    ``column`` is one of ``values`` (and, with ``companies``, whose company is one of
+    those), in no particular order."""
+    if connection.vendor == "postgresql":
+        extra = ", company" if companies is not None else ""
+        also = " AND company = ANY(%s::text[])" if companies is not None else ""
+        sql = _PROBE.format(column=column, extra=extra, also=also)
+        params: list[Any] = [values] if companies is None else [values, companies]
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    alive = Customer.objects.filter(merged_into__isnull=True).order_by()
+    if companies is None:
+        return list(
+            alive.filter(**{f"{column}__in": values}).values_list("pk", "updated_at", column)
+        )
+    return list(
+        alive.filter(**{f"{column}__in": values}, company__in=companies).values_list(
+            "pk", "updated_at", column, "company"
+        )
+    )
 
 
 class CustomerImporter(registry.Importer):
@@ -371,6 +457,7 @@ class CustomerImporter(registry.Importer):
             choices=_choice_lookup(),
             actor=job.actor,
             custom_fields=list(custom_fields.active_fields()),
+            layout=None if dry_run else _layout(bulk.BulkWriter()),
         )
 
     # --- one row ---------------------------------------------------------------------------
@@ -462,23 +549,42 @@ class CustomerImporter(registry.Importer):
 
     # --- one batch -------------------------------------------------------------------------
 
-    def process_batch(
+    def prepare_batch(
         self,
         job: Any,
         rows: list[tuple[int, dict[str, str]]],
         *,
         state: _State,
         dry_run: bool,
-    ) -> BatchResult:
-        result = BatchResult()
-        good: list[_Row] = []
+    ) -> _Prepared:
+        """Every row checked and converted, and the columns of its new customer computed
+        (search keys included): no database, so the runner does it ahead, in a helper
+        thread, while the batch before is written."""
+        prepared = _Prepared([], [], [rows[0][0], rows[-1][0]] if rows else [])
         for number, values in rows:
             row, messages = self._convert(values, state)
             if row is None:
-                result.rejected.append((number, values, messages))
+                prepared.rejected.append((number, values, messages))
                 continue
             row.number = number
-            good.append(row)
+            if state.layout is not None:
+                row.record = _record(row, state.layout)
+            prepared.good.append(row)
+        return prepared
+
+    def process_batch(
+        self,
+        job: Any,
+        rows: _Prepared | list[tuple[int, dict[str, str]]],
+        *,
+        state: _State,
+        dry_run: bool,
+    ) -> BatchResult:
+        if not isinstance(rows, _Prepared):
+            rows = self.prepare_batch(job, rows, state=state, dry_run=dry_run)
+        result = BatchResult()
+        result.rejected.extend(rows.rejected)
+        good = rows.good
         existing = self._find_existing(good) if state.policy != "create" else {}
         editable: set[int] = set()
         if state.policy == "update" and existing:
@@ -545,7 +651,7 @@ class CustomerImporter(registry.Importer):
                     "job": [None, job.pk],
                     "created": [None, created],
                     "updated": [None, changed],
-                    "rows": [None, [rows[0][0], rows[-1][0]]],
+                    "rows": [None, rows.span],
                 },
             )
         return result
@@ -553,29 +659,31 @@ class CustomerImporter(registry.Importer):
     # --- helpers ---------------------------------------------------------------------------
 
     def _find_existing(self, rows: list[_Row]) -> dict[tuple[str, str], int]:
-        """{key: id of an existing customer} for the keys of this batch (3 queries)."""
-        mobiles = {v for row in rows for k, v in row.keys if k == "m"}
-        emails = {v for row in rows for k, v in row.keys if k == "e"}
+        """{key: id of an existing customer} for the keys of this batch (3 queries): of
+        the live, unmerged customers with that key, the one changed last (the highest
+        (updated_at, id), as the customer list orders them)."""
+        mobiles = sorted({v for row in rows for k, v in row.keys if k == "m"})
+        emails = sorted({v for row in rows for k, v in row.keys if k == "e"})
         named = [row.clean for row in rows if row.clean.get("company")]
-        names = {c["name"] for c in named}
-        companies = {c["company"] for c in named}
-        found: dict[tuple[str, str], int] = {}
-        alive = Customer.objects.filter(merged_into__isnull=True)
+        names = sorted({c["name"] for c in named})
+        companies = sorted({c["company"] for c in named})
+        best: dict[tuple[str, str], tuple[Any, int]] = {}
+
+        def offer(key: tuple[str, str], pk: int, updated_at: Any) -> None:
+            if key not in best or (updated_at, pk) > best[key]:
+                best[key] = (updated_at, pk)
+
         if mobiles:
-            for pk, digits in alive.filter(mobile_digits__in=mobiles).values_list(
-                "pk", "mobile_digits"
-            ):
-                found.setdefault(("m", digits), pk)
+            for pk, updated_at, digits in _candidates("mobile_digits", mobiles):
+                offer(("m", digits), pk, updated_at)
         if emails:
-            for pk, email in alive.filter(email_lower__in=emails).values_list("pk", "email_lower"):
-                found.setdefault(("e", email), pk)
+            for pk, updated_at, email in _candidates("email_lower", emails):
+                offer(("e", email), pk, updated_at)
         if names:
-            for pk, name, company in alive.filter(
-                name__in=names, company__in=companies
-            ).values_list("pk", "name", "company"):
+            for pk, updated_at, name, company in _candidates("name", names, companies):
                 if company:
-                    found.setdefault(("n", f"{name.lower()}\x1f{company.lower()}"), pk)
-        return found
+                    offer(("n", f"{name.lower()}\x1f{company.lower()}"), pk, updated_at)
+        return {key: pk for key, (_updated_at, pk) in best.items()}
 
     @staticmethod
     def _merge_into(target: _Row, row: _Row) -> None:
@@ -585,6 +693,7 @@ class CustomerImporter(registry.Importer):
         target.tags += [t for t in row.tags if t not in target.tags]
         target.contact = target.contact or row.contact
         target.custom = {**target.custom, **row.custom}
+        target.record = None  # computed again from the merged values
 
     def _tags(self, names: Iterable[str]) -> dict[str, int]:
         """{lower-cased name: tag id}, creating the missing tags."""
@@ -619,26 +728,11 @@ class CustomerImporter(registry.Importer):
         ids = writer.reserve_ids(Customer, len(rows))
         stamp = writer.when(now)
         fixed = (actor.pk, actor.team_id, actor.department_id, stamp, stamp, stamp, stamp)
-        day = writer.day
+        split = len(layout.variable) + 1  # the fields and custom values, then the keys
         records = []
         for pk, row in zip(ids, rows, strict=True):
-            clean = row.clean
-            values = [clean.get(name, default) for name, default in layout.variable]
-            if values[layout.birthday] is not None:
-                values[layout.birthday] = day(values[layout.birthday])
-            get = clean.get
-            keys = search_key_values(
-                name=get("name", ""),
-                company=get("company", ""),
-                mobile=get("mobile", ""),
-                phone=get("phone", ""),
-                email=get("email", ""),
-                wechat=get("wechat", ""),
-                city=get("city", ""),
-                tags=row.tags,
-            )
-            custom = json.dumps(row.custom)  # as Django's JSONField writes it
-            records.append((pk, *values, custom, *fixed, *keys, *layout.constants))
+            record = row.record or _record(row, layout)
+            records.append((pk, *record[:split], *fixed, *record[split:], *layout.constants))
         table = Customer._meta.db_table
         with writer.fts_in_bulk(table, FTS_TABLE, ids[0], ids[-1]):
             writer.write(table, layout.columns, records)

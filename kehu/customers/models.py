@@ -93,6 +93,7 @@ class Customer(KehuModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="customers",
+        db_index=False,  # cust_owner_updated_idx (owner, -updated_at) serves owner lookups
     )
     team = models.ForeignKey(
         "accounts.Team",
@@ -101,6 +102,7 @@ class Customer(KehuModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="customers",
+        db_index=False,  # cust_team_updated_idx
     )
     department = models.ForeignKey(
         "accounts.Department",
@@ -109,6 +111,7 @@ class Customer(KehuModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="customers",
+        db_index=False,  # cust_dept_updated_idx
     )
     stage = models.CharField(
         _("stage"), max_length=20, choices=Stage.choices, default=Stage.PROSPECT
@@ -121,11 +124,13 @@ class Customer(KehuModel):
     # When the current owner took the customer: the idle clock for the pool restarts here.
     assigned_at = models.DateTimeField(_("owner since"), null=True, blank=True)
 
-    # Search keys, computed on every write (kehu.customers.search_keys).
-    mobile_digits = models.CharField(max_length=32, blank=True, db_index=True)
-    email_lower = models.CharField(max_length=254, blank=True, db_index=True)
+    # Search keys, computed on every write (kehu.customers.search_keys). Their indexes are
+    # plain B-trees in Meta.indexes: lookups are equalities and ranges, never LIKE, so the
+    # varchar_pattern_ops twin that db_index=True adds on PostgreSQL is not needed.
+    mobile_digits = models.CharField(max_length=32, blank=True)
+    email_lower = models.CharField(max_length=254, blank=True)
     name_pinyin = models.CharField(max_length=400, blank=True)
-    name_initials = models.CharField(max_length=100, blank=True, db_index=True)
+    name_initials = models.CharField(max_length=100, blank=True)
     search_text = models.TextField(blank=True)
 
     # Pool, owner and team scopes: a customer in the pool belongs to no one.
@@ -135,6 +140,9 @@ class Customer(KehuModel):
         ordering = ["-updated_at", "-id"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        # Every index costs each insert (an import writes 100,000s of rows); the owner,
+        # team and department foreign keys have none of their own, as the composites
+        # below start with them (migration 0010).
         indexes = [
             deleted_index("cust_deleted_idx"),
             models.Index(fields=["owner", "-updated_at"], name="cust_owner_updated_idx"),
@@ -151,6 +159,9 @@ class Customer(KehuModel):
             models.Index(
                 fields=["pooled_at"], name="cust_pool_idx", condition=models.Q(owner__isnull=True)
             ),
+            models.Index(fields=["mobile_digits"], name="cust_mobile_digits_idx"),
+            models.Index(fields=["email_lower"], name="cust_email_lower_idx"),
+            models.Index(fields=["name_initials"], name="cust_name_initials_idx"),
         ]
 
     def __str__(self) -> str:
@@ -189,7 +200,10 @@ class Contact(KehuModel):
 class CustomerChange(models.Model):
     """One field of one customer changed: who, when, old → new (动态管理)."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="changes")
+    # No index of its own: cust_change_idx (customer, -changed_at) starts with it.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -80,10 +80,52 @@ def _require(actor: Any, perm: str) -> None:
 # calls it valid depends on its first 7 digits only (CN metadata: every pattern an 11-digit
 # 1[3-9]… number can match, the mobile one, constrains at most 7 leading digits; 179… is
 # left out as it is also a carrier-code prefix for parsing). So the verdict is computed
-# once per 7-digit prefix; tests/customers/test_import_speed.py compares the two on
-# random samples over every prefix.
+# once per 7-digit prefix, by _cn_national_valid; tests/customers/test_import_speed.py
+# compares the two on random samples over every prefix.
 _CN_MOBILE = re.compile(r"(?:\+86[ -]?)?(1[3-9][0-9])[ -]?([0-9]{4})[ -]?([0-9]{4})")
 _cn_mobile_valid: dict[str, bool] = {}
+# The number types phonenumbers' _number_type_helper tries after the general pattern, in
+# its order (mobile last, and only when its pattern differs from the fixed-line one).
+_NUMBER_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
+                 "pager", "uan", "voicemail", "fixed_line", "mobile")  # fmt: skip
+_cn_patterns: list[Any] = []
+
+
+def _cn_desc_patterns() -> list[Any]:
+    """[(possible lengths, compiled pattern) of the general description, then of every
+    number type], from phonenumbers' CN metadata (None: a description without pattern)."""
+    if not _cn_patterns:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+        assert metadata is not None  # shipped with phonenumbers
+        names = ["general_desc", *_NUMBER_TYPES]
+        if metadata.same_mobile_and_fixed_line_pattern:
+            names.remove("mobile")
+        for name in names:
+            desc = getattr(metadata, name)
+            if desc is None or not desc.national_number_pattern:
+                _cn_patterns.append(None)
+            else:
+                lengths = frozenset(desc.possible_length)
+                _cn_patterns.append((lengths, re.compile(desc.national_number_pattern)))
+    return _cn_patterns
+
+
+def _cn_national_valid(national: str) -> bool:
+    """``phonenumbers.is_valid_number`` of +86 ``national`` (digits, no leading zero)
+    without building and walking a PhoneNumber: the number matches the general pattern of
+    the CN metadata and the pattern of one number type, each where its possible lengths
+    allow (phonenumbers' _number_type_helper and _is_number_matching_desc, same order)."""
+    general, *types = _cn_desc_patterns()
+
+    def matches(desc: Any) -> bool:
+        if desc is None:
+            return False
+        lengths, pattern = desc
+        if lengths and len(national) not in lengths:
+            return False
+        return pattern.fullmatch(national) is not None
+
+    return matches(general) and any(matches(desc) for desc in types)
 
 
 def _cn_mobile_e164(raw: str) -> str | None:
@@ -97,9 +139,8 @@ def _cn_mobile_e164(raw: str) -> str | None:
     national = match[1] + match[2] + match[3]
     prefix = national[:7]
     valid = _cn_mobile_valid.get(prefix)
-    if valid is None:  # what parse("+86…") gives, without the parsing
-        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(national))
-        valid = _cn_mobile_valid[prefix] = phonenumbers.is_valid_number(number)
+    if valid is None:  # what parse("+86…") and is_valid_number give, without them
+        valid = _cn_mobile_valid[prefix] = _cn_national_valid(national)
     return "+86" + national if valid else ""
 
 

@@ -5,7 +5,9 @@ its ``AppConfig.ready()``; kehu.dataio never imports the apps (they import it).
 
 The runner hands an importer one batch at a time (``process_batch``) inside the batch's
 transaction; the importer validates the rows, checks duplicates with set lookups, writes
-in bulk (unless ``dry_run``) and returns what happened to every row.
+in bulk (unless ``dry_run``) and returns what happened to every row. Work on a batch that
+needs no database can go into ``prepare_batch``, which the runner calls one batch ahead
+in a helper thread, so that it runs while the database writes the batch before.
 """
 
 from __future__ import annotations
@@ -70,14 +72,31 @@ class Importer:
         """Prepare per-job state (caches); returned and passed to every batch."""
         return {}
 
-    def process_batch(
+    def prepare_batch(
         self,
         job: Any,
         rows: list[tuple[int, dict[str, str]]],
         *,
         state: Any,
         dry_run: bool,
+    ) -> Any:
+        """Work on a batch that needs no database (reading values, checking, computing).
+
+        The runner calls it for the next batch in a helper thread while the current one is
+        in the database, then passes what it returned to ``process_batch`` as ``rows``. It
+        must not touch the database nor change ``state`` (the thread runs in the job's
+        language and time zone). By default the rows are passed on as they are."""
+        return rows
+
+    def process_batch(
+        self,
+        job: Any,
+        rows: Any,
+        *,
+        state: Any,
+        dry_run: bool,
     ) -> BatchResult:
+        """``rows``: what ``prepare_batch`` returned for ``[(row number, {field: text})]``."""
         raise NotImplementedError
 
     def finish(self, job: Any, *, state: Any, dry_run: bool) -> None:

@@ -12,11 +12,14 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -351,6 +354,52 @@ def _batches(
         yield batch
 
 
+_END = object()
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+# While the helper thread computes, the thread that talks to the database gets the GIL
+# back after each wait for the server only when the helper yields it: after the switch
+# interval, 5 ms by default, and a batch waits hundreds of times (every COPY buffer flush,
+# every statement). 0.5 ms during an import: 50,000 customers on PostgreSQL went from
+# 12.9-14.0 s to 11.4-11.7 s (one thread, no helper: 13.6 s).
+SWITCH_INTERVAL = 0.0005
+
+
+@contextmanager
+def _short_switch_interval() -> Iterator[None]:
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
+def _one_ahead(items: Iterator[T], work: Callable[[T], R]) -> Iterator[R]:
+    """``work(item)`` for every item, in order, computed one item ahead in a helper thread:
+    while the caller handles one result (in the database, which releases the GIL), the
+    next item is read and worked on. An exception raised by ``items`` or ``work`` reaches
+    the caller when it asks for that item, after everything before it."""
+
+    def step() -> Any:
+        item = next(items, _END)
+        return _END if item is _END else work(item)
+
+    with (
+        _short_switch_interval(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="kehu-import") as pool,
+    ):
+        future = pool.submit(step)
+        while True:
+            result = future.result()
+            if result is _END:
+                return
+            future = pool.submit(step)
+            yield result
+
+
 def run_import(job: ImportJob | int, *, batch_size: int | None = None) -> ImportJob | None:
     """Run (or resume) a queued job to the end. Returns the job, or None if it was not
     claimable (unknown, finished, or running in another worker)."""
@@ -379,6 +428,47 @@ def _fail(job: ImportJob, message: str) -> None:
     job.status, job.message = JobStatus.FAILED, message
 
 
+def _run_batch(
+    job: ImportJob,
+    importer: registry.Importer,
+    state: Any,
+    mapped: list[tuple[int, dict[str, str], dict[str, str]]],
+    prepared: Any,
+) -> None:
+    """One batch in one transaction, with the job's counters and rejected rows."""
+    with transaction.atomic():
+        result = importer.process_batch(job, prepared, state=state, dry_run=job.dry_run)
+        raw_by_number = {n: raw for n, _m, raw in mapped}
+        if result.rejected:
+            ImportRowError.objects.bulk_create(
+                [
+                    ImportRowError(
+                        job=job,
+                        row_number=number,
+                        errors=messages,
+                        values=raw_by_number.get(number, values),
+                    )
+                    for number, values, messages in result.rejected
+                ],
+                ignore_conflicts=True,  # a row already rejected before a crash
+            )
+        now = timezone.now()
+        ImportJob.objects.filter(pk=job.pk).update(
+            processed_rows=F("processed_rows") + len(mapped),
+            created_count=F("created_count") + result.created,
+            updated_count=F("updated_count") + result.updated,
+            skipped_count=F("skipped_count") + result.skipped,
+            rejected_count=F("rejected_count") + len(result.rejected),
+            heartbeat_at=now,
+        )
+    job.processed_rows += len(mapped)
+    job.created_count += result.created
+    job.updated_count += result.updated
+    job.skipped_count += result.skipped
+    job.rejected_count += len(result.rejected)
+    job.heartbeat_at = now
+
+
 def _run(job: ImportJob, importer: registry.Importer, size: int) -> None:
     path = job_file(job)
     if not path.exists():
@@ -389,41 +479,21 @@ def _run(job: ImportJob, importer: registry.Importer, size: int) -> None:
     state = importer.start(job, dry_run=job.dry_run)
     stream = readers.rows(path, job.file_format, job.encoding, start_after=job.processed_rows)
     mapping = job.mapping
-    for batch in _batches(stream, size):
-        mapped = [(number, map_row(row, mapping), row) for number, row in batch]
-        with transaction.atomic():
-            result = importer.process_batch(
+    language, zone = translation.get_language(), timezone.get_current_timezone()
+
+    def prepare(batch: list[tuple[int, dict[str, str]]]) -> tuple[list[Any], Any]:
+        # In the helper thread: the job's language and time zone, no database.
+        with translation.override(language), timezone.override(zone):
+            mapped = [(number, map_row(row, mapping), row) for number, row in batch]
+            prepared = importer.prepare_batch(
                 job, [(n, m) for n, m, _raw in mapped], state=state, dry_run=job.dry_run
             )
-            raw_by_number = {n: raw for n, _m, raw in mapped}
-            if result.rejected:
-                ImportRowError.objects.bulk_create(
-                    [
-                        ImportRowError(
-                            job=job,
-                            row_number=number,
-                            errors=messages,
-                            values=raw_by_number.get(number, values),
-                        )
-                        for number, values, messages in result.rejected
-                    ],
-                    ignore_conflicts=True,  # a row already rejected before a crash
-                )
-            now = timezone.now()
-            ImportJob.objects.filter(pk=job.pk).update(
-                processed_rows=F("processed_rows") + len(batch),
-                created_count=F("created_count") + result.created,
-                updated_count=F("updated_count") + result.updated,
-                skipped_count=F("skipped_count") + result.skipped,
-                rejected_count=F("rejected_count") + len(result.rejected),
-                heartbeat_at=now,
-            )
-        job.processed_rows += len(batch)
-        job.created_count += result.created
-        job.updated_count += result.updated
-        job.skipped_count += result.skipped
-        job.rejected_count += len(result.rejected)
-        job.heartbeat_at = now
+        return mapped, prepared
+
+    ahead = closing(_one_ahead(_batches(stream, size), prepare))
+    with ahead as prepared_batches:
+        for mapped, prepared in prepared_batches:
+            _run_batch(job, importer, state, mapped, prepared)
     with transaction.atomic():
         importer.finish(job, state=state, dry_run=job.dry_run)
         job.error_report = write_error_report(job) if job.rejected_count else ""

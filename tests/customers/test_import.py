@@ -337,3 +337,53 @@ def test_upload_limits(owner, settings):
     assert list(services.imports_dir().glob("*.csv")) == []  # nothing left behind
     job = upload(owner, "../../etc/passwd.csv", b"name\nx\n")
     assert job.original_name == "passwd.csv" and "passwd" not in job.file_path
+
+
+def test_update_goes_to_the_duplicate_changed_last_never_a_deleted_or_merged_one(owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    older = factories.customer(owner, "张三", mobile="13800000001")
+    newer = factories.customer(owner, "张三", mobile="13800000001")
+    deleted = factories.customer(owner, "张三", mobile="13800000001")
+    merged = factories.customer(owner, "张三", mobile="13800000001")
+    now = timezone.now()
+    Customer.all_objects.filter(pk=older.pk).update(updated_at=now - timedelta(days=1))
+    Customer.all_objects.filter(pk=newer.pk).update(updated_at=now - timedelta(hours=1))
+    # changed later still, but gone: a soft-deleted record, and one merged into another
+    Customer.all_objects.filter(pk=deleted.pk).update(updated_at=now, deleted_at=now)
+    Customer.all_objects.filter(pk=merged.pk).update(updated_at=now, merged_into=older)
+    data = csv_bytes([HEADER, ["张三", "13800000001", "", "", "杭州", "", ""]])
+    job = import_file(owner, "c.csv", data, options={"on_duplicate": "update"})
+    assert (job.created_count, job.updated_count) == (0, 1)
+    cities = dict(Customer.all_objects.values_list("pk", "city"))
+    assert cities == {older.pk: "", newer.pk: "杭州", deleted.pk: "", merged.pk: ""}
+
+
+def test_a_row_that_breaks_the_reader_fails_the_job_after_the_batches_before_it(owner, monkeypatch):
+    # Batches are read and checked one ahead in a helper thread: an error there must
+    # still reach the job in order, after every batch before it is committed.
+    data = csv_bytes([HEADER, *_rows(30)])
+    job = upload(owner, "c.csv", data)
+    services.job_start(actor=owner, job=job, dry_run=False, enqueue=False)
+    importer = registry.get("customers")
+    original = type(importer).prepare_batch
+
+    def break_on_row_21(self, job, rows, **kwargs):
+        if any(number == 22 for number, _values in rows):  # data row 21 (the header is 1)
+            raise Boom
+        return original(self, job, rows, **kwargs)
+
+    monkeypatch.setattr(type(importer), "prepare_batch", break_on_row_21)
+    with pytest.raises(Boom):
+        services.run_import(job.pk, batch_size=10)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.processed_rows == 20 and Customer.objects.count() == 20
+    monkeypatch.setattr(type(importer), "prepare_batch", original)
+    services.job_resume(actor=owner, job=job, enqueue=False)
+    services.run_import(job.pk, batch_size=10)
+    job.refresh_from_db()
+    assert (job.status, job.created_count) == ("done", 30)
+    assert Customer.objects.count() == 30

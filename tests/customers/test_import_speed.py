@@ -75,6 +75,19 @@ def test_cn_mobile_fast_path_matches_phonenumbers_on_a_random_sample(settings):
     assert customer_services._cn_mobile_valid  # the cache was used
 
 
+def test_cn_validity_check_matches_phonenumbers_on_every_prefix():
+    rng = random.Random(20260102)
+    numbers = [f"{p}{rng.randrange(10**7):07d}" for p in range(1000, 2000) for _ in range(3)]
+    numbers += [f"1{rng.randrange(10**10):010d}" for _ in range(20_000)]
+    numbers += [f"{p}{rng.randrange(10**6):06d}" for p in range(16100, 16110)]
+    numbers += [f"{p}{rng.randrange(10**6):06d}" for p in range(17400, 17410)]
+    for national in numbers:
+        expected = phonenumbers.is_valid_number(
+            phonenumbers.PhoneNumber(country_code=86, national_number=int(national))
+        )
+        assert customer_services._cn_national_valid(national) == expected, national
+
+
 def test_cn_mobile_validity_depends_on_the_first_seven_digits_only():
     rng = random.Random(7)
     for _ in range(3000):
