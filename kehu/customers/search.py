@@ -7,8 +7,9 @@ What matches (the same on SQLite and PostgreSQL):
   with spaces or dashes (``138-1234``) also as bare digits;
 * one or two characters: any substring of a Chinese word (``张``, ``华强``) or of its
   pinyin initials (``zs``, ``hq``), through the n-gram words ``search_keys.search_text``
-  adds; and the start of the full pinyin, the initials or the name (``li`` → lina; the
-  name as typed, case-sensitive), through B-tree range conditions;
+  adds (so also the start of the initials, or of a Chinese name); and the start of the
+  full pinyin or of a name in other scripts (``li`` → lina, ``Jo`` → John; the name as
+  typed, case-sensitive), through B-tree range conditions;
 * tags are words of search_text too (``services.search_key_values``), so a tag is found
   like a name: by any substring of three characters or more in any case, by one or two
   Chinese characters of it (``会员``), and tagged customers come from the same index.
@@ -125,10 +126,22 @@ def _prefix_range(field: str, prefix: str) -> Q:
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper, f"{field}__startswith": prefix})
 
 
+def prefix_lookups(q: str) -> list[tuple[str, str]]:
+    """(column, prefix) of the starts a short query matches beyond its n-gram word.
+
+    The word (``short_pattern``) already holds every one- and two-character substring of a
+    Chinese word and of its initials, so a query that starts the initials (``zs`` → 张三丰)
+    or, all in Chinese, the name (``王`` → 王伟) is found by it; only the start of the full
+    pinyin (``li`` → lina) and of a name in other scripts (``Jo`` → John) need a B-tree."""
+    if all(search_keys.has_han(char) for char in q):
+        return []
+    return [("name_pinyin", q.lower()), ("name", q)]
+
+
 def prefix_condition(q: str) -> Q:
-    lowered = q.lower()
-    condition = _prefix_range("name_initials", lowered) | _prefix_range("name_pinyin", lowered)
-    condition |= _prefix_range("name", q)
+    condition = Q()
+    for column, prefix in prefix_lookups(q):
+        condition |= _prefix_range(column, prefix)
     return condition
 
 
@@ -162,11 +175,10 @@ def _indexed_substring_ids(patterns: list[str], limit: int) -> set[int]:
 
 
 def _prefix_ids(q: str, limit: int) -> set[int]:
-    """Ids whose initials, pinyin or name start with the short query, through B-trees."""
-    lowered = q.lower()
-    wanted = (("name_initials", lowered), ("name_pinyin", lowered), ("name", q))
+    """Ids whose pinyin or name start with the short query (``prefix_lookups``), through
+    B-trees."""
     ids: set[int] = set()
-    for column, prefix in wanted:
+    for column, prefix in prefix_lookups(q):
         upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         for pk, value in _rows(
             f"SELECT id, {column} FROM customers_customer "  # noqa: S608
