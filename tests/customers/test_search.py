@@ -27,11 +27,14 @@ def names(actor, q: str) -> set[str]:
     )
 
 
-@pytest.fixture(params=["few", "many", "sampled"])
+@pytest.fixture(params=["few", "many", "sampled", "indexed"])
 def path(request, monkeypatch):
     """Run a test through every plan: ids straight from the index (no sample, the usual
     cap), the walk a common term takes after the probe (a cap of 0 sends every query
-    there), and the plan the scope's sample picks (here: small scopes, so the walk)."""
+    there), the plan the scope's sample picks (here: small scopes, so the walk), and the
+    one-statement index plan the sample picks for a rare term (forced here)."""
+    if request.param == "indexed":
+        monkeypatch.setattr(search, "_common_within", lambda within, walk: False)
     if request.param == "few":
         monkeypatch.setattr(search, "SAMPLE_ROWS", 0)
     if request.param == "many":
@@ -389,3 +392,20 @@ def test_short_queries_still_find_every_start_of_initials_and_chinese_names(owne
             or c.name.startswith(q)
         }
         assert wanted <= found, q
+
+
+def test_a_rare_term_is_one_statement_from_the_index(owner, monkeypatch):
+    # The sample says "rare": no probe, and on PostgreSQL the LIKE twice (the planner
+    # must count it twice, or it walks an ordering index for terms it wrongly thinks
+    # common); on SQLite the FTS5 rowids as a subquery.
+    factories.customer(owner, "张三")
+    monkeypatch.setattr(search, "_common_within", lambda within, walk: False)
+    probes = []
+    monkeypatch.setattr(search, "_indexed_substring_ids", lambda *a: probes.append(a) or set())
+    customers = selectors.customer_list(actor=owner, filters=CustomerFilters(q="zhangsan"))
+    sql = str(customers.query)
+    assert [c.name for c in customers] == ["张三"] and probes == []
+    if is_postgres():
+        assert sql.count("LIKE") == 2
+    else:
+        assert f"FROM {search.FTS_TABLE} WHERE" in sql
