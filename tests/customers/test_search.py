@@ -409,3 +409,21 @@ def test_a_rare_term_is_one_statement_from_the_index(owner, monkeypatch):
         assert sql.count("LIKE") == 2
     else:
         assert f"FROM {search.FTS_TABLE} WHERE" in sql
+
+
+def test_a_term_the_first_sample_leaves_in_doubt_is_judged_on_a_larger_one(owner, monkeypatch):
+    for i in range(10):
+        factories.customer(owner, f"李{'一二三四五六七八九十'[i]}")
+    factories.customer(owner, "王五")
+    factories.customer(owner, "李娜")  # the two newest: one 王 in two
+    monkeypatch.setattr(search, "_table_size", lambda: 12)
+    monkeypatch.setattr(search, "SAMPLE_ROWS", 2)
+    monkeypatch.setattr(search, "WALK_FROM", 5)
+    within = selectors.customer_list(actor=owner)
+    # 1 in 2 of 12 → 6 expected: in doubt; 1 in 10 → 1.2 expected: rare, read from the index.
+    monkeypatch.setattr(search, "EXTEND_SAMPLE", 5)
+    assert "StrIndex" not in str(search.search_condition("王", within=within))
+    # Without a second look the first sample would have walked.
+    monkeypatch.setattr(search, "EXTEND_SAMPLE", 1)
+    assert "StrIndex" in str(search.search_condition("王", within=within))
+    assert names(owner, "王") == {"王五"}
