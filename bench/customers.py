@@ -371,9 +371,11 @@ def child_search(terms_per_kind: int) -> dict[str, Any]:
     from django.test import Client
 
     from kehu.accounts.services import token_create
+    from kehu.core.runtime import settle
     from kehu.customers.schemas import CustomerOut
     from kehu.customers.selectors import CustomerFilters, customer_list
 
+    settle()  # as a server process starts (kehu/wsgi.py): views loaded, start-up heap frozen
     rng = random.Random(SEED)
     terms = {kind: _terms(kind, terms_per_kind, rng) for kind in KINDS}
     recorder = _Recorder()
