@@ -279,6 +279,9 @@ KEHU_POOL_WARNING_DAYS = env_int("KEHU_POOL_WARNING_DAYS", 5)
 KEHU_PURGE_AFTER_DAYS = env_int("KEHU_PURGE_AFTER_DAYS", 30)
 # Imports (kehu.dataio): the largest file accepted, in MB; files live in VAR_DIR/imports.
 KEHU_IMPORT_MAX_MB = env_int("KEHU_IMPORT_MAX_MB", 50)
+# Uploaded import files and error reports (personal data) are deleted this many days after
+# their job ended, or after its upload if it never ran; the job's record and counts stay.
+KEHU_IMPORT_KEEP_DAYS = env_int("KEHU_IMPORT_KEEP_DAYS", 30)
 # Contract attachments (kehu.sales): the largest file accepted, in MB; in VAR_DIR/attachments.
 KEHU_ATTACHMENT_MAX_MB = env_int("KEHU_ATTACHMENT_MAX_MB", 10)
 

@@ -47,7 +47,8 @@ def imports_dir() -> Path:
 
 
 def job_file(job: ImportJob) -> Path:
-    return imports_dir() / job.file_path
+    """The uploaded file (gone once pruned: ``prune_import_files``)."""
+    return imports_dir() / (job.file_path or "pruned.missing")
 
 
 def report_file(job: ImportJob) -> Path | None:
@@ -287,6 +288,42 @@ def job_resume(*, actor: Any, job: ImportJob, enqueue: bool = True) -> ImportJob
         if enqueue:
             _enqueue(job)
     return job
+
+
+def prune_import_files(*, now: Any = None) -> int:
+    """Delete the uploaded file and the error report of every job that ended more than
+    KEHU_IMPORT_KEEP_DAYS ago, or was uploaded that long ago and never started (a mapping
+    left half-done): they hold customers' personal data, and nothing needs them once the
+    job is over. (A real run deletes its upload when it finishes; a dry run, a failed job
+    and one never started keep theirs, and every report stays, until now.) The job's record, counts and rejected rows stay; starting or resuming it
+    afterwards says the file is gone. Returns the number of files deleted."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.KEHU_IMPORT_KEEP_DAYS)
+    ended = ImportJob.objects.filter(
+        status__in=[JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED],
+        finished_at__lt=cutoff,
+    )
+    ended_long_ago = ImportJob.objects.filter(
+        status__in=[JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED],
+        finished_at__isnull=True,
+        created_at__lt=cutoff,
+    )
+    abandoned = ImportJob.objects.filter(status=JobStatus.PENDING, created_at__lt=cutoff)
+    deleted = 0
+    for job in (ended | ended_long_ago | abandoned).exclude(file_path="", error_report=""):
+        paths = [job_file(job)] if job.file_path else []
+        report = report_file(job)
+        if report is not None:
+            paths.append(report)
+        for path in paths:
+            if path.is_file():
+                path.unlink()
+                deleted += 1
+        ImportJob.objects.filter(pk=job.pk).update(file_path="", error_report="")
+    if deleted:
+        log.info(
+            "Deleted %d import files older than %d days.", deleted, settings.KEHU_IMPORT_KEEP_DAYS
+        )
+    return deleted
 
 
 def resume_stale_jobs() -> int:

@@ -18,3 +18,9 @@ def run_import_task(job_id: int) -> str:
 def resume_stale_imports() -> int:
     """Queue again the jobs whose worker died mid-way (old heartbeat)."""
     return services.resume_stale_jobs()
+
+
+@task()
+def prune_import_files() -> int:
+    """Delete uploaded import files and error reports past KEHU_IMPORT_KEEP_DAYS."""
+    return services.prune_import_files()
