@@ -202,7 +202,10 @@ def list_customers(
     )
     customers = selectors.customer_list(actor=request.user, filters=filters)
     key = SORT_KEYS.get(sort)
-    customers = customers.order_by(*key.order_by()) if key else customers.order_by("-id")
+    if key is not None:
+        customers = customers.order_by(*key.order_by(searching=bool(filters.q.strip())))
+    else:
+        customers = customers.order_by("-id")
     if cursor:
         value, pk = _decode_cursor(sort, cursor)
         if key is not None:

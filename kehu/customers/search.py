@@ -297,18 +297,23 @@ def _indexed_condition(q: str, patterns: list[str]) -> Q | None:
     return condition
 
 
-def search_condition(q: str, *, within: QuerySet[Customer] | None = None) -> Q | None:
+def search_condition(
+    q: str, *, within: QuerySet[Customer] | None = None, walkable: bool = True
+) -> Q | None:
     """The condition a search query puts on customers (see the module docstring).
 
     ``within``: the customers the actor may see (their scope, before other filters);
-    given, the scope's sample picks the plan and no probe is needed."""
+    given, the scope's sample picks the plan and no probe is needed. ``walkable``: False
+    when the list is sorted by something the matches cluster in (the name: every 张… sits
+    together), where a walk meets the matches of a common term only after half the table
+    (3.4 s for "王" sorted A→Z): the matches are then always read and sorted."""
     q = clean_query(q)
     if not q:
         return None
     patterns = substrings(q)
     walk = _walk_condition(q, patterns)
     if within is not None and SAMPLE_ROWS > 0:
-        if _common_within(within, walk):
+        if walkable and _common_within(within, walk):
             return walk
         indexed = _indexed_condition(q, patterns)
         if indexed is not None:

@@ -39,11 +39,13 @@ class CustomerFilters:
     sort: str = ""  # a key of kehu.customers.filtering.SORTS; the default otherwise
 
 
-def search_condition(q: str, *, within: QuerySet[Customer] | None = None) -> Q | None:
+def search_condition(
+    q: str, *, within: QuerySet[Customer] | None = None, walkable: bool = True
+) -> Q | None:
     """Names, companies, pinyin and initials, phone fragments, email, WeChat, tags: see
     kehu.customers.search for the rules and how they stay fast at a million customers
     (``within``, the actor's scope, lets a common term skip the index probe)."""
-    return search.search_condition(q, within=within)
+    return search.search_condition(q, within=within, walkable=walkable)
 
 
 def customer_list(*, actor: Any, filters: CustomerFilters | None = None) -> QuerySet[Customer]:
@@ -53,7 +55,9 @@ def customer_list(*, actor: Any, filters: CustomerFilters | None = None) -> Quer
     # Owner and team come by id for the page only: joining them first would join every
     # match of a search (thousands) before the sort picks 50.
     customers = visible.prefetch_related("owner", "team")
-    condition = search_condition(filters.q, within=visible)
+    condition = search_condition(
+        filters.q, within=visible, walkable=filters.sort not in filtering.CLUSTERED_SORTS
+    )
     if condition is not None:
         customers = customers.filter(condition)
     if filters.owner_id:
@@ -84,7 +88,7 @@ def customer_list(*, actor: Any, filters: CustomerFilters | None = None) -> Quer
         customers = customers.filter(last_contact_at__gte=filtering.day_start(filters.contact_from))
     if filters.contact_to:
         customers = customers.filter(last_contact_at__lt=filtering.day_after(filters.contact_to))
-    return customers.order_by(*filtering.order_for(filters.sort))
+    return customers.order_by(*filtering.order_for(filters.sort, searching=condition is not None))
 
 
 # Tags are few (hundreds), customers many: find the matching tags first, then their

@@ -257,3 +257,14 @@ def test_owner_teammate_outsider_in_every_sort(owner, teammate, outsider, admin_
     assert set(rest) <= theirs
     stale = page_through(token_client(outsider), limit=3, stale_only="true", **params)[0]
     assert stale == []
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "-last_contact", "last_contact", "-updated"])
+def test_a_search_pages_in_every_sort_like_the_unsearched_list(owner, sort):
+    # A search sorted by name orders by an expression (no index walk): the same order.
+    make_customers(owner, 30)
+    client = token_client(owner)
+    ids, _cursors = page_through(client, limit=4, sort=sort, q="张三")
+    unsearched = expected_ids(owner, sort)
+    zhang = set(Customer.objects.filter(name="张三").values_list("id", flat=True))
+    assert ids == [pk for pk in unsearched if pk in zhang] and len(ids) == 6

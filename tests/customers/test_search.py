@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from kehu.core.services import record_soft_delete
-from kehu.customers import search, search_keys, selectors, services
+from kehu.customers import filtering, search, search_keys, selectors, services
 from kehu.customers.models import Customer
 from kehu.customers.selectors import CustomerFilters
 from tests import factories
@@ -427,3 +427,22 @@ def test_a_term_the_first_sample_leaves_in_doubt_is_judged_on_a_larger_one(owner
     monkeypatch.setattr(search, "EXTEND_SAMPLE", 1)
     assert "StrIndex" in str(search.search_condition("王", within=within))
     assert names(owner, "王") == {"王五"}
+
+
+@pytest.mark.parametrize("sort", ["name", "-name"])
+def test_a_search_sorted_by_name_never_walks_and_keeps_the_name_order(owner, monkeypatch, sort):
+    # Matches cluster in name order (every 王… together): walking the name index for a
+    # common term read half the table, so such a search always reads its matches.
+    for name in ["王五", "Wang Wu", "王小二", "老王", "李四", "王五"]:
+        factories.customer(owner, name)
+
+    def no_sample(within, walk):
+        raise AssertionError("sampled")
+
+    monkeypatch.setattr(search, "_common_within", no_sample)
+    found = selectors.customer_list(actor=owner, filters=CustomerFilters(q="王", sort=sort))
+    plain = Customer.objects.filter(pk__in=[c.pk for c in found]).order_by(
+        *filtering.order_for(sort)
+    )
+    assert [c.pk for c in found] == [c.pk for c in plain]
+    assert sorted(c.name for c in found) == sorted(["王五", "王小二", "老王", "王五"])
