@@ -35,16 +35,16 @@ condition first — a bounded walk of one index, about a millisecond. Their shar
 matches estimates how many customers match in all (over the highest id); a term expected
 to match ``WALK_FROM`` or more goes straight to the walk, and so does any term in a scope
 smaller than the sample (walking all of it is cheap). A term the sample leaves in doubt
-is judged again on a sample five times larger (``_common_within``). Any other term needs no probe: the
-list filters with a condition the database serves from the trigram index in the same
-statement (``_indexed_condition``), written so that the planner reads the index's matches
-and sorts them rather than walking an ordering index, whatever the sort. Walking costs
-about 50 / share rows, reading the matches about one visit each, so the two meet near
-sqrt(50 × customers) matches: ~7,000-9,000 at a million (measured: 5,300 matches read and sorted
-in 13 ms on PostgreSQL, walked in 54 ms; 18,000 read in 43 ms). A term mistaken for a
-rarer one costs one visit per match; the sample of 500 makes a large mistake unlikely.
-The probe with its cap remains for callers that pass no scope. The choice changes the
-plan, never the result.
+is judged again on a sample five times larger (``_common_within``). Any other term needs
+no probe: the list filters with a condition the database serves from the trigram index in
+the same statement (``_indexed_condition``), written so that the planner reads the
+index's matches and sorts them rather than walking an ordering index, whatever the sort.
+Walking costs about 50 / share rows, reading the matches about one visit each, so the two
+meet near sqrt(50 × customers) matches: ~7,000-9,000 at a million (measured: 5,300
+matches read and sorted in 13 ms on PostgreSQL, walked in 54 ms; 18,000 read in 43 ms). A
+term mistaken for a rarer one costs one visit per match; the sample of 500 makes a large
+mistake unlikely. The probe with its cap remains for callers that pass no scope. The
+choice changes the plan, never the result.
 """
 
 from __future__ import annotations
