@@ -17,7 +17,7 @@ from kehu.core.permissions import AUTHENTICATED, Perm
 class NavItem:
     label: str | Promise
     url_name: str
-    perm: str
+    perm: str | tuple[str, ...]  # a tuple: shown to whoever holds any one of them
     section: str = ""
     order: int = 100
 
@@ -43,7 +43,8 @@ def nav_for(user: Any, current_path: str) -> list[dict[str, Any]]:
     with (so /sales/pipeline/… marks Pipeline, not a shorter /sales/ item)."""
     items = []
     for item in sorted(NAV, key=lambda i: i.order):
-        if has_perm(user, item.perm):
+        perms = item.perm if isinstance(item.perm, tuple) else (item.perm,)
+        if any(has_perm(user, perm) for perm in perms):
             url = reverse(item.url_name)
             items.append({"label": item.label, "url": url, "section": item.section})
     matching = [

@@ -876,8 +876,4 @@ class CustomerImporter(registry.Importer):
 
 
 def register() -> None:
-    from kehu.core.navigation import NavItem
-    from kehu.core.navigation import register as register_nav
-
     registry.register(CustomerImporter())
-    register_nav(NavItem(gettext_lazy("Import"), "dataio:list", Perm.IMPORT_CUSTOMERS, order=30))
