@@ -365,6 +365,7 @@ def _run_file_import(args: argparse.Namespace, kind: str, options: dict[str, str
         fail(_("No such file: %(path)s") % {"path": args.file})
     if path.stat().st_size > services.max_bytes():
         fail(services.too_large_message())
+    mapping = _mapping_of(args.map or [])
 
     def chunks() -> Any:
         with open(path, "rb") as handle:
@@ -379,7 +380,7 @@ def _run_file_import(args: argparse.Namespace, kind: str, options: dict[str, str
             chunks=chunks(),
             language=translation.get_language(),
         )
-        job = services.job_configure(actor=user, job=job, options=options)
+        job = services.job_configure(actor=user, job=job, mapping=mapping or None, options=options)
         job = services.job_start(actor=user, job=job, dry_run=args.dry_run, enqueue=False)
     except AccessDenied:
         fail(_("%(name)s may not import this.") % {"name": user.username})
@@ -389,6 +390,23 @@ def _run_file_import(args: argparse.Namespace, kind: str, options: dict[str, str
     job.refresh_from_db()
     print(json.dumps(services.job_summary(job), ensure_ascii=False))
     return 0 if job.status == "done" else 1
+
+
+def _mapping_of(pairs: list[str]) -> dict[str, str]:
+    """``--map COLUMN=FIELD`` options as {column: field}; an empty FIELD leaves the column
+    out. Split at the last ``=`` (field names never hold one)."""
+    from django.utils.translation import gettext as _
+
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, name = pair.rpartition("=")
+        if not sep or not column.strip():
+            fail(
+                _("--map takes COLUMN=FIELD, e.g. --map 手机号码=mobile; got %(value)s")
+                % {"value": pair}
+            )
+        mapping[column.strip()] = name.strip()
+    return mapping
 
 
 def cmd_import_customers(args: argparse.Namespace) -> int:
@@ -486,6 +504,20 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 
 # --- Parser ----------------------------------------------------------------------------
+
+
+def _add_map_option(parser: argparse.ArgumentParser) -> None:
+    from django.utils.translation import gettext as _
+
+    parser.add_argument(
+        "--map",
+        action="append",
+        metavar="COLUMN=FIELD",
+        help=_(
+            "Map a column of the file to a field, overriding the guess (repeatable); "
+            "COLUMN= leaves the column out. Fields: as on the Import page and in the API."
+        ),
+    )
 
 
 def build_parser() -> Parser:
@@ -714,6 +746,7 @@ def build_parser() -> Parser:
         "--as", dest="as_user", required=True, metavar="USERNAME", help=_("Import as this user.")
     )
     c.add_argument("--dry-run", action="store_true", help=_("Check every row; write nothing."))
+    _add_map_option(c)
     c.add_argument(
         "--on-duplicate",
         choices=["skip", "update", "create"],
@@ -731,6 +764,7 @@ def build_parser() -> Parser:
         "--as", dest="as_user", required=True, metavar="USERNAME", help=_("Import as this user.")
     )
     c.add_argument("--dry-run", action="store_true", help=_("Check every row; write nothing."))
+    _add_map_option(c)
     c.add_argument(
         "--unmatched",
         choices=["anonymous", "reject"],

@@ -59,6 +59,28 @@ def test_import_prints_a_json_summary(var, tmp_path):
     assert _count(var) == 1
 
 
+def test_columns_mapped_by_hand(var, tmp_path):
+    # Headers kehu does not guess: mapped with --map; "COLUMN=" leaves a guessed one out.
+    path = tmp_path / "crm-export.csv"
+    path.write_bytes(
+        csv_bytes(
+            [["Kunde", "Handy", "Stadt"], ["王映射", "13712345670", "杭州"]], encoding="utf-8"
+        )
+    )
+    args = ["import", "customers", str(path), "--as", "sales1"]
+    refused = kehu(var, *args, check=False)
+    assert refused.returncode == 2 and refused.stdout == ""  # no column for the name
+    out = json.loads(
+        kehu(var, *args, "--map", "Kunde=name", "--map", "Handy=mobile", "--map", "Stadt=").stdout
+    )
+    assert (out["created"], out["rejected"]) == (1, 0)
+    with sqlite3.connect(var / "kehu.sqlite3") as db:
+        row = db.execute(
+            "select mobile_digits, city from customers_customer where name = '王映射'"
+        ).fetchone()
+    assert row == ("13712345670", "")
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -67,6 +89,9 @@ def test_import_prints_a_json_summary(var, tmp_path):
         (["{file}", "--as", "member1"], "member1"),
         (["{bad}", "--as", "sales1"], ".csv"),
         (["{file}", "--as", "sales1", "--on-duplicate", "merge"], "merge"),
+        (["{file}", "--as", "sales1", "--map", "name"], "COLUMN=FIELD"),
+        (["{file}", "--as", "sales1", "--map", "nosuch=mobile"], "nosuch"),
+        (["{file}", "--as", "sales1", "--map", "name=nosuch"], "nosuch"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(var, tmp_path, args, needle):
