@@ -202,9 +202,7 @@ def list_customers(
     )
     customers = selectors.customer_list(actor=request.user, filters=filters)
     key = SORT_KEYS.get(sort)
-    if key is not None:
-        customers = customers.order_by(*key.order_by(searching=bool(filters.q.strip())))
-    else:
+    if key is None:  # customer_list orders by the other sorts (the page's order)
         customers = customers.order_by("-id")
     if cursor:
         value, pk = _decode_cursor(sort, cursor)

@@ -211,12 +211,10 @@ class SortKey:
     # column that is never NULL.
     nulls: str = ""
 
-    def order_by(self, *, searching: bool = False) -> tuple[Any, ...]:
-        """The ORDER BY: the same as the list page's (SORTS and order_for; a test compares
-        them)."""
+    def order_by(self) -> tuple[Any, ...]:
+        """The ORDER BY this key pages through: the list page's (SORTS; a test compares
+        them), which customer_list applies."""
         sign = "-" if self.descending else ""
-        if searching and self.field == "name":
-            return (name_order(descending=self.descending), f"{sign}id")
         if not self.nulls:
             return (f"{sign}{self.field}", f"{sign}id")
         where: dict[str, bool] = {f"nulls_{self.nulls}": True}

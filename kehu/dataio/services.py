@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -295,30 +295,27 @@ def prune_import_files(*, now: Any = None) -> int:
     KEHU_IMPORT_KEEP_DAYS ago, or was uploaded that long ago and never started (a mapping
     left half-done): they hold customers' personal data, and nothing needs them once the
     job is over. (A real run deletes its upload when it finishes; a dry run, a failed job
-    and one never started keep theirs, and every report stays, until now.) The job's record, counts and rejected rows stay; starting or resuming it
-    afterwards says the file is gone. Returns the number of files deleted."""
+    and one never started keep theirs, and every report stays, until now.) The job's
+    record, counts and rejected rows stay; starting or resuming it afterwards says the file
+    is gone. Each job pruned is audited (``import.prune``, with its files deleted as the
+    row count). Returns the number of files deleted."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.KEHU_IMPORT_KEEP_DAYS)
-    ended = ImportJob.objects.filter(
-        status__in=[JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED],
-        finished_at__lt=cutoff,
+    ended = Q(status__in=[JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED]) & (
+        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
     )
-    ended_long_ago = ImportJob.objects.filter(
-        status__in=[JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED],
-        finished_at__isnull=True,
-        created_at__lt=cutoff,
-    )
-    abandoned = ImportJob.objects.filter(status=JobStatus.PENDING, created_at__lt=cutoff)
+    abandoned = Q(status=JobStatus.PENDING, created_at__lt=cutoff)
     deleted = 0
-    for job in (ended | ended_long_ago | abandoned).exclude(file_path="", error_report=""):
-        paths = [job_file(job)] if job.file_path else []
-        report = report_file(job)
-        if report is not None:
-            paths.append(report)
+    for job in ImportJob.objects.filter(ended | abandoned).exclude(file_path="", error_report=""):
+        paths = [p for p in (job_file(job) if job.file_path else None, report_file(job)) if p]
+        gone = 0
         for path in paths:
             if path.is_file():
                 path.unlink()
-                deleted += 1
-        ImportJob.objects.filter(pk=job.pk).update(file_path="", error_report="")
+                gone += 1
+        with transaction.atomic():
+            ImportJob.objects.filter(pk=job.pk).update(file_path="", error_report="")
+            audit_record(actor="system", action="import.prune", obj=job, row_count=gone)
+        deleted += gone
     if deleted:
         log.info(
             "Deleted %d import files older than %d days.", deleted, settings.KEHU_IMPORT_KEEP_DAYS

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from kehu.core.models import AuditEvent
 from kehu.core.scheduler import SCHEDULES
 from kehu.dataio import services
 from kehu.dataio.models import ImportJob, JobStatus
@@ -56,6 +57,10 @@ def test_files_of_old_jobs_go_recent_and_running_ones_stay(owner, settings):
     done = ImportJob.objects.get(pk=old_done.pk)
     assert (done.status, done.created_count, done.rejected_count) == ("done", 1, 1)
     assert services.prune_import_files() == 0  # nothing left to do
+    pruned = AuditEvent.objects.filter(action="import.prune").order_by("object_id")
+    assert [(e.object_id, e.row_count) for e in pruned] == [
+        (str(old_done.pk), 1), (str(old_dry.pk), 2), (str(old_pending.pk), 1),
+    ]  # fmt: skip
 
 
 def test_a_pruned_job_says_its_file_is_gone(owner, client, settings):
