@@ -131,6 +131,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+            f" PRAGMA cache_size=-{1024 * env_int('SQLITE_CACHE_MB', 64)};"
+            f" PRAGMA mmap_size={1024 * 1024 * env_int('SQLITE_MMAP_MB', 0)};"
         ),
     }
     if _db["NAME"] != ":memory:":

@@ -80,7 +80,8 @@ class CustomerOut(Schema):
 
     @staticmethod
     def resolve_tags(obj) -> list[str]:
-        return sorted(t.name for t in obj.tags.all())
+        names = getattr(obj, "tag_names", None)  # selectors.with_tag_names, for pages
+        return names if names is not None else sorted(t.name for t in obj.tags.all())
 
     # Custody: mobile, phone, ID number and addresses always leave masked; the clear values
     # only through POST /customers/{id}/reveal (audited).

@@ -91,8 +91,20 @@ def customer_list(*, actor: Any, filters: CustomerFilters | None = None) -> Quer
     return customers.order_by(*filtering.order_for(filters.sort, searching=condition is not None))
 
 
-# Tags are few (hundreds), customers many: find the matching tags first, then their
-# customers through the (customer, tag) index, instead of a LIKE over a join.
+def with_tag_names(customers: list[Customer]) -> list[Customer]:
+    """Set ``tag_names`` (sorted) on each customer of a page, in one query: what the API
+    shows of the tags. Django's prefetch of the many-to-many builds a manager and a Tag
+    per row, ~5 ms of Python for a page of 50, a fifth of a search's time."""
+    names: dict[int, list[str]] = {customer.pk: [] for customer in customers}
+    if names:
+        pairs = Customer.tags.through.objects.filter(customer_id__in=list(names))
+        for customer_id, name in pairs.values_list("customer_id", "tag__name"):
+            names[customer_id].append(name)
+    for customer in customers:
+        customer.tag_names = sorted(names[customer.pk])  # type: ignore[attr-defined]
+    return customers
+
+
 def customer_get(*, actor: Any, pk: int) -> Customer:
     """One visible customer, or Customer.DoesNotExist (pages and API answer 404)."""
     return customer_list(actor=actor).prefetch_related("tags", "contacts").get(pk=pk)

@@ -127,3 +127,27 @@ def test_releasing_a_pool_customer_is_a_rule_conflict_and_dates_are_strict(owner
         "/api/v1/customers", {"name": "x", "birthday": "1990-05-01"}, content_type=JSON
     )
     assert good.status_code == 201 and good.json()["birthday"] == "1990-05-01"
+
+
+def test_list_and_pool_pages_carry_sorted_tags_in_a_fixed_number_of_queries(owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    factories.customer(owner, "张三", tags=["VIP", "展会2026", "Alpha"])
+    factories.customer(owner, "李四")
+    factories.customer(None, "王五", tags=["回访"])  # in the public pool
+    client = token_client(owner)
+    items = client.get("/api/v1/customers").json()["items"]
+    assert {c["name"]: c["tags"] for c in items} == {
+        "李四": [],
+        "张三": sorted(["VIP", "展会2026", "Alpha"]),
+    }
+    pool = client.get("/api/v1/customer-pool").json()
+    assert [(c["name"], c["tags"]) for c in pool] == [("王五", ["回访"])]
+    with CaptureQueriesContext(connection) as few:
+        client.get("/api/v1/customers")
+    for i in range(20):
+        factories.customer(owner, f"客户{i}", tags=[f"标签{i}", "VIP"])
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get("/api/v1/customers").json()["items"]) == 22
+    assert len(many) == len(few)  # no query per customer or per tag
