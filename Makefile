@@ -54,7 +54,7 @@ format: venv-dev
 	$(BIN)/ruff format .
 
 typecheck: venv-dev
-	$(BIN)/mypy kehu/core/access.py kehu/core/audit.py kehu/core/selectors.py kehu/accounts/services.py kehu/accounts/selectors.py kehu/customers/services.py kehu/customers/selectors.py kehu/sales/money.py kehu/sales/services.py kehu/sales/selectors.py
+	$(BIN)/mypy kehu/core/access.py kehu/core/audit.py kehu/core/selectors.py kehu/accounts/services.py kehu/accounts/selectors.py kehu/customers/services.py kehu/customers/selectors.py kehu/customers/tags.py kehu/sales/money.py kehu/sales/services.py kehu/sales/selectors.py
 
 ## Benchmarks (not tests): figures go to bench/results/*.json.
 bench: venv-dev

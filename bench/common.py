@@ -318,6 +318,8 @@ def sqlite_version() -> dict[str, Any]:
             "synchronous": "FULL",
             "transaction_mode": "IMMEDIATE",
             "busy_timeout_s": 20,
+            "cache_size_mb": int(os.environ.get("SQLITE_CACHE_MB", "64")),
+            "mmap_size_mb": int(os.environ.get("SQLITE_MMAP_MB", "0")),
         },
     }
 

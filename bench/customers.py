@@ -11,9 +11,10 @@ Search: for each query kind (name, pinyin initials, phone fragment, tag, and als
 pinyin and one Chinese character), many varied terms drawn from the data with a fixed seed;
 for each term, the server time of the first page
 
-* ``selector``: ``customer_list(actor, CustomerFilters(q=term))[:50]`` with the tags
-  prefetched and every row turned into the API's ``CustomerOut`` — the page's default
-  order ``-updated_at, -id``;
+* ``selector``: ``customer_list(actor, CustomerFilters(q=term))[:50]`` read as the API
+  reads a page (no owner/team prefetch, tag names in one query: ``with_tag_names``) and
+  every row turned into the API's ``CustomerOut`` — in the list page's default order
+  ``-updated_at, -id``;
 * ``api``: ``GET /api/v1/customers?q=term`` through Django's test client in the same
   process (token auth, middleware, keyset order ``-id``, JSON) — server time, no network;
 * ``*_bare_sql``: the very statements the ORM sent for that page (captured with an
@@ -26,6 +27,11 @@ Import and export (``--only import,export`` runs just these): a generated 200,00
 imported with ``run_import`` into a fresh, empty database of their own, beside a plain
 COPY / executemany of the same rows; then exported to CSV and XLSX; each step in its own
 child process for its peak RSS. See bench/README.md.
+
+Tags (``--only tags``): on the 1M dataset, ``tag_rename`` of a tag on ~1% of the customers
+(Newsletter) and of the most common one (VIP, ~11%) to another name and back, each way
+timed: every carrier's tags, search keys, history entry and version change in one
+transaction. The names are back as they were afterwards.
 
 The measurement runs in a child process (``python -m bench.customers --child``) with
 the benchmark's environment; this runner never imports Django settings.
@@ -138,7 +144,10 @@ def ensure_loaded(db: BenchDatabase, count: int) -> dict[str, Any]:
 
 
 IMPORT_ROWS = 200_000
-SECTIONS = ("search", "import", "export")
+SECTIONS = ("search", "import", "export", "tags")
+# Renamed and renamed back on the 1M dataset (kehu.customers.tags): a tag on ~1% of the
+# customers and the most common one (~11%).
+TAG_RENAMES = ("Newsletter", "VIP")
 
 
 def _scratch_database(kind: str) -> BenchDatabase:
@@ -214,9 +223,12 @@ def run(dbs: list[str], skipped: dict[str, str], opts: Any) -> dict[str, Any]:
             "emptied table with one COPY (PostgreSQL) / executemany per 2,000 (SQLite)",
             "export": "kehu.customers.exports.customer_export(DEFAULT_COLUMNS) of every "
             "imported customer, as an administrator",
+            "tags": f"kehu.customers.tags.tag_rename of {', '.join(TAG_RENAMES)} on the 1M "
+            "dataset to another name and back, as an administrator (every carrier's tags, "
+            "search keys, history and version)",
             "modes": {
-                "selector": "customer_list + [:50] + tags prefetched + CustomerOut, "
-                "order -updated_at,-id",
+                "selector": "customer_list + [:50] + with_tag_names + CustomerOut (the API's "
+                "path), order -updated_at,-id",
                 "api": "GET /api/v1/customers?q= via django.test.Client (token), order -id",
                 "*_bare_sql": "the same statements, raw DB-API cursor, fetchall",
             },
@@ -247,13 +259,14 @@ def run(dbs: list[str], skipped: dict[str, str], opts: Any) -> dict[str, Any]:
                     "peak_rss_mb": figures["peak_rss_mb"],
                 }
         result["runs"][kind] = run_
-        if "search" not in sections:
+        if not sections & {"search", "tags"}:
             continue
         run_["dataset"] = ensure_loaded(db, count)
         run_["machine_load_before"] = wait_quiet()
-        log(f"customers: {kind}: measuring search")
-        run_["search"] = _child(db, "search", str(terms), timeout=3 * 3600)
-        for actor, kinds in run_["search"]["actors"].items():
+        if "search" in sections:
+            log(f"customers: {kind}: measuring search")
+            run_["search"] = _child(db, "search", str(terms), timeout=3 * 3600)
+        for actor, kinds in run_.get("search", {}).get("actors", {}).items():
             for k in HEADLINE_KINDS:
                 figures = kinds[k]
                 headline[f"{kind} {actor} {k}"] = {
@@ -262,6 +275,16 @@ def run(dbs: list[str], skipped: dict[str, str], opts: Any) -> dict[str, Any]:
                     "api_p95_ms": figures["api"]["p95_ms"],
                     "bare_sql_p95_ms": figures["selector_bare_sql"]["p95_ms"],
                     "ratio_p50": figures["ratio_selector_over_bare_p50"],
+                }
+        if "tags" in sections:
+            run_["tags"] = _child(db, "tags", timeout=3 * 3600)
+            for name, figures in run_["tags"].items():
+                if name == "list_page":
+                    continue
+                headline[f"{kind} tag rename {name}"] = {
+                    "customers": figures["customers"],
+                    "seconds": figures["seconds"],
+                    "customers_per_second": figures["customers_per_second"],
                 }
     if sections != set(SECTIONS):
         keep_previous(NAME, result, headline)
@@ -625,6 +648,36 @@ def child_baseline() -> dict[str, Any]:
     }
 
 
+def child_tags() -> dict[str, Any]:
+    """Rename each of TAG_RENAMES and back; the time of each way."""
+    from kehu.customers import tags
+    from kehu.customers.models import Tag
+
+    admin = _admin()
+    out: dict[str, Any] = {"list_page": {}}
+    for label, actor in _actors().items():  # the Tags page's query, with counts
+        samples = []
+        for _rep in range(5):
+            started = time.perf_counter()
+            list(tags.tag_list(actor=actor))
+            samples.append(time.perf_counter() - started)
+        out["list_page"][label] = _stats(samples)
+    for name in TAG_RENAMES:
+        tag = Tag.objects.get(name=name)
+        customers = tag.customers.count()
+        seconds = []
+        for new_name in (f"{name}·bench", name):
+            started = time.perf_counter()
+            tags.tag_rename(actor=admin, tag=tag, name=new_name)
+            seconds.append(time.perf_counter() - started)
+        out[name] = {
+            "customers": customers,
+            "seconds": [round(s, 2) for s in seconds],
+            "customers_per_second": round(customers / (sum(seconds) / 2)),
+        }
+    return out
+
+
 def child_main(argv: list[str]) -> None:
     import django
 
@@ -639,6 +692,8 @@ def child_main(argv: list[str]) -> None:
         print(json.dumps(child_import(int(argv[1])), ensure_ascii=False))
     elif argv[0] == "export":
         print(json.dumps(child_export(argv[1]), ensure_ascii=False))
+    elif argv[0] == "tags":
+        print(json.dumps(child_tags(), ensure_ascii=False))
     elif argv[0] == "baseline":
         print(json.dumps(child_baseline(), ensure_ascii=False))
     else:

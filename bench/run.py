@@ -80,9 +80,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="search,import,export",
+        default="search,import,export,tags",
         help="customers benchmark: comma-separated sections to run, of search, import, "
-        "export (default: all; a partial run keeps the other sections' last figures), "
+        "export, tags (default: all; a partial run keeps the other sections' last figures), "
         "e.g. --only import,export",
     )
     parser.add_argument(

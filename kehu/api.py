@@ -13,6 +13,7 @@ from kehu.customers.api import router as customers_router
 from kehu.customers.api_custom_fields import router as custom_fields_router
 from kehu.customers.api_lists import router as customer_lists_router
 from kehu.customers.api_merge import router as customers_merge_router
+from kehu.customers.api_tags import router as tags_router
 from kehu.dataio.api import router as imports_router
 from kehu.needs.api import router as needs_router
 from kehu.sales.api import router as sales_router
@@ -38,6 +39,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", customers_merge_router)
 # Before the customers router: its "/customers/{customer_id}" would take "/customers/export".
 api.add_router("/", customer_lists_router)
+api.add_router("/", tags_router)
 api.add_router("/", customers_router)
 api.add_router("/", custom_fields_router)
 api.add_router("/", needs_router)

@@ -79,6 +79,7 @@ def seed_reference_data() -> None:
         "kehu.customers.migrations.0002_search_index_and_role_permissions"
     ).grant(apps)
     importlib.import_module("kehu.customers.migrations.0006_role_permissions").grant(apps, None)
+    importlib.import_module("kehu.customers.migrations.0012_tag_permission").grant(apps, None)
     importlib.import_module("kehu.sales.migrations.0002_stages_and_role_permissions").seed(
         apps, None
     )

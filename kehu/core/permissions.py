@@ -23,6 +23,7 @@ class Perm(models.TextChoices):
     IMPORT_CUSTOMERS = "customers.import", _("Import customers and contacts from files")
     EXPORT_CUSTOMERS = "customers.export", _("Export customer lists to CSV or Excel")
     MANAGE_CUSTOM_FIELDS = "customers.custom_fields", _("Define custom fields of the customer file")
+    MANAGE_TAGS = "customers.tags", _("Rename, merge and delete customer tags")
     VIEW_FILE_ACCESS = (
         "customers.view_access",
         _("See who opened a customer file and when (lending book)"),

@@ -13,6 +13,7 @@ register(
         "admin",
         order=500,
     ),
+    NavItem(_("Tags"), "customers:tag_list", Perm.MANAGE_TAGS, "admin", order=510),
     NavItem(
         _("Deleted customers"), "customers:deleted", Perm.RESTORE_CUSTOMERS, "admin", order=850
     ),

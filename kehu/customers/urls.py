@@ -8,6 +8,7 @@ from kehu.customers import (
     views_export,
     views_filters,
     views_merge,
+    views_tags,
 )
 
 app_name = "customers"
@@ -31,6 +32,11 @@ urlpatterns = [
     path("<int:pk>/contacts/new/", views_contacts.contact_create, name="contact_create"),
     path("contacts/<int:pk>/edit/", views_contacts.contact_edit, name="contact_edit"),
     path("contacts/<int:pk>/delete/", views_contacts.contact_delete, name="contact_delete"),
+    path("tags/", views_tags.tag_list, name="tag_list"),
+    path("tags/<int:pk>/", views_tags.tag_detail, name="tag_detail"),
+    path("tags/<int:pk>/rename/", views_tags.tag_rename, name="tag_rename"),
+    path("tags/<int:pk>/merge/", views_tags.tag_merge, name="tag_merge"),
+    path("tags/<int:pk>/delete/", views_tags.tag_delete, name="tag_delete"),
     path("duplicates/", views_merge.duplicate_check, name="duplicates"),
     path("merge/", views_merge.merge_page, name="merge"),
     path("deleted/", views_merge.deleted_list, name="deleted"),
