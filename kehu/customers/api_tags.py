@@ -42,8 +42,9 @@ def _tag(request: HttpRequest, tag_id: int) -> Tag:
         raise HttpError(404, "not found") from None
 
 
-def _out(request: HttpRequest, tag: Tag) -> Tag:
-    return tags.tag_list(actor=request.user).get(pk=tag.pk)
+def _out(request: HttpRequest, tag: Tag) -> dict[str, Any]:
+    count = tags.tag_customer_count(actor=request.user, tag=tag)
+    return {"id": tag.pk, "name": tag.name, "customer_count": count}
 
 
 @router.get("/tags", response={200: list[TagOut], **ERRORS}, summary="Tags, with their customers")

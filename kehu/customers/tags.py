@@ -26,7 +26,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,17 +62,36 @@ def clean_name(name: Any) -> str:
 # --- Reads ------------------------------------------------------------------------------
 
 
-def tag_list(*, actor: Any, q: str = "") -> QuerySet[Tag]:
-    """Every tag, with ``customer_count``: how many of the customers the actor may see
-    carry it (an administrator sees all; a manager's figures stay within the scope)."""
+def tag_list(*, actor: Any, q: str = "") -> list[Tag]:
+    """Every tag (or those whose name contains ``q``), by name, each with
+    ``customer_count``: how many of the customers the actor may see carry it (an
+    administrator sees all; a manager's figures stay within the scope)."""
     _require(actor)
-    visible = scoped(actor, Perm.VIEW_CUSTOMERS, Customer).values("pk")
-    tags = Tag.objects.annotate(
-        customer_count=Count("customers", filter=Q(customers__in=visible), distinct=True)
-    )
+    found = Tag.objects.order_by("name", "pk")
     if q.strip():
-        tags = tags.filter(name__icontains=q.strip())
-    return tags.order_by("name", "pk")
+        found = found.filter(name__icontains=q.strip())
+    result = list(found)
+    counts = _carrier_counts(actor, [tag.pk for tag in result] if q.strip() else None)
+    for tag in result:
+        tag.customer_count = counts.get(tag.pk, 0)  # type: ignore[attr-defined]
+    return result
+
+
+def tag_customer_count(*, actor: Any, tag: Tag) -> int:
+    """How many of the customers the actor may see carry the tag."""
+    _require(actor)
+    return _carrier_counts(actor, [tag.pk]).get(tag.pk, 0)
+
+
+def _carrier_counts(actor: Any, tag_ids: list[int] | None) -> dict[int, int]:
+    """Tag id → visible carriers, counted on the (customer, tag) rows with one semi-join to
+    the scope. (A count annotated on the tags, with the scope as a filter, made PostgreSQL
+    check the scope subquery row by row: minutes at a million customers.)"""
+    visible = scoped(actor, Perm.VIEW_CUSTOMERS, Customer).values("pk")
+    rows = Customer.tags.through.objects.filter(customer_id__in=visible)
+    if tag_ids is not None:
+        rows = rows.filter(tag_id__in=tag_ids)
+    return {row["tag_id"]: row["n"] for row in rows.values("tag_id").annotate(n=Count("pk"))}
 
 
 def tag_get(*, actor: Any, pk: int) -> Tag:

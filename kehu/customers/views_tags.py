@@ -71,7 +71,7 @@ def _detail(
     merge: MergeForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    count = tags.tag_list(actor=request.user).get(pk=tag.pk).customer_count
+    count = tags.tag_customer_count(actor=request.user, tag=tag)
     return render(
         request,
         "customers/tags/tag_detail.html",
