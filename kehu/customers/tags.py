@@ -25,8 +25,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, F
+from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,13 +35,17 @@ from kehu.core.audit import audit_record
 from kehu.core.models import RuleViolation
 from kehu.core.permissions import Perm
 from kehu.customers.models import Customer, CustomerChange, Tag
-from kehu.customers.services import SEARCH_KEY_FIELDS, search_key_values
+from kehu.customers.services import search_key_values
 
 NAME_MAX_LENGTH = 50
 BATCH = 2000
 MAX_MERGE = 20
 # What search_key_values reads of a customer besides its tags.
 _KEY_SOURCES = ("name", "company", "mobile", "phone", "email", "wechat", "city")
+_SET_TEXT = (
+    f"UPDATE {Customer._meta.db_table} SET search_text = %s, version = version + 1 "  # noqa: S608
+    "WHERE id = %s"
+)
 
 
 def _require(actor: Any) -> None:
@@ -116,7 +120,7 @@ def _apply(
             customers = list(
                 Customer.all_objects.select_for_update()
                 .filter(pk__in=chunk)
-                .only("pk", "version", *_KEY_SOURCES)
+                .only("pk", *_KEY_SOURCES)
                 .order_by("pk")
             )
             held: dict[int, list[tuple[int, str]]] = defaultdict(list)
@@ -132,6 +136,7 @@ def _apply(
                     [through(customer_id=pk, tag_id=add.pk) for pk in missing]
                 )
             history = []
+            texts: list[tuple[str, int]] = []
             now = timezone.now()
             for customer in customers:
                 old = sorted(name for _t, name in held[customer.pk])
@@ -139,14 +144,15 @@ def _apply(
                 if add is not None and add.pk not in {t for t, _n in kept}:
                     kept.append((add.pk, add.name))
                 new = sorted(name for _t, name in kept)
-                (
-                    customer.mobile_digits,
-                    customer.email_lower,
-                    customer.name_pinyin,
-                    customer.name_initials,
-                    customer.search_text,
-                ) = search_key_values(
-                    **{field: getattr(customer, field) for field in _KEY_SOURCES}, tags=new
+                # Of the search keys only search_text holds the tags.
+                texts.append(
+                    (
+                        search_key_values(
+                            **{field: getattr(customer, field) for field in _KEY_SOURCES},
+                            tags=new,
+                        )[4],
+                        customer.pk,
+                    )
                 )
                 if new != old:
                     history.append(
@@ -159,10 +165,10 @@ def _apply(
                             new_value=", ".join(new),
                         )
                     )
-            Customer.all_objects.bulk_update(customers, SEARCH_KEY_FIELDS, batch_size=500)
-            Customer.all_objects.filter(pk__in=[c.pk for c in customers]).update(
-                version=F("version") + 1
-            )
+            # One plain UPDATE per customer, sent together: Django's bulk_update writes
+            # a CASE over every row of the batch, ~4x slower here.
+            with connection.cursor() as cursor:
+                cursor.executemany(_SET_TEXT, texts)
             CustomerChange.objects.bulk_create(history)
             changed += len(history)
     return changed
