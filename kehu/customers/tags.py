@@ -129,7 +129,8 @@ def _apply(
             )
             for customer_id, tag_id, name in rows:
                 held[customer_id].append((tag_id, name))
-            through.objects.filter(customer_id__in=chunk, tag_id__in=drop).delete()
+            if drop:
+                through.objects.filter(customer_id__in=chunk, tag_id__in=drop).delete()
             if add is not None:
                 missing = [c.pk for c in customers if add.pk not in {t for t, _n in held[c.pk]}]
                 through.objects.bulk_create(

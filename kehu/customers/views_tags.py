@@ -106,7 +106,6 @@ def tag_rename(request: HttpRequest, pk: int) -> HttpResponse:
                 request, _("Tag %(old)s renamed %(new)s.") % {"old": old, "new": tag.name}
             )
             return redirect("customers:tag_detail", pk=tag.pk)
-    tag.refresh_from_db()
     return _detail(request, tag, rename=form, status=400)
 
 
